@@ -1,0 +1,104 @@
+/**
+ * `kots agent` and `kots simulate`. Registered into the main `kots` program
+ * (cli/main.ts) and into the single-binary agent (agent/binary-main.ts).
+ *
+ * `--config FILE` is read from the sub-command or, when the program declares
+ * a global `-c, --config`, from there (optsWithGlobals), then KOTS_CONFIG.
+ */
+import type { Command } from 'commander';
+import { loadConfig, type KotsConfig } from '../core/config/index.js';
+import { KotsError } from '../core/errors.js';
+import { agentLogger, startAgent, takeOneReading } from './index.js';
+import { runSimulation } from './simulate.js';
+
+interface AgentCliOptions {
+  config?: string;
+  once?: boolean;
+  count?: number;
+}
+
+function configFile(command: Command): string | undefined {
+  return (command.optsWithGlobals() as { config?: string }).config ?? process.env.KOTS_CONFIG;
+}
+
+function load(command: Command): KotsConfig {
+  const file = configFile(command);
+  return loadConfig(file ? { file } : {});
+}
+
+function positiveInteger(name: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value <= 0) throw new KotsError('USAGE', `${name} expects a positive whole number, got "${text}"`);
+    return value;
+  };
+}
+
+function hasOption(program: Command, long: string): boolean {
+  return program.options.some((option) => option.long === long);
+}
+
+/** Stops on SIGINT/SIGTERM with the spool flushed to disk; a second signal exits at once. */
+function stopOnSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+export interface RegisterOptions {
+  /** Make `agent` the default command (the single binary: `kots-agent --config FILE`). */
+  agentIsDefault?: boolean;
+}
+
+export function registerAgentCommands(program: Command, options: RegisterOptions = {}): void {
+  const withConfig = (command: Command) => (hasOption(program, '--config') ? command : command.option('-c, --config <file>', 'YAML config file (also KOTS_CONFIG)'));
+
+  withConfig(
+    program
+      .command('agent', { isDefault: options.agentIsDefault ?? false })
+      .description('run the edge agent: readings from the configured source, spooled on disk, published to MQTT (QoS 1)')
+      .option('--once', 'take one reading, print it as JSON, and exit (no spool, no broker)')
+      .option('--count <n>', 'take this many readings, wait until the broker acknowledged all of them, and exit', positiveInteger('--count')),
+  ).action(async (opts: AgentCliOptions, command: Command) => {
+    const config = load(command);
+    if (opts.once) {
+      process.stdout.write(`${JSON.stringify(await takeOneReading(config), null, 2)}\n`);
+      return;
+    }
+    const agent = await startAgent({ config, logger: agentLogger(config), ...(opts.count !== undefined ? { maxReadings: opts.count } : {}) });
+    stopOnSignal(() => agent.stop());
+    if (opts.count !== undefined) {
+      await agent.finished;
+      await agent.drained();
+      await agent.stop();
+      process.exit(0);
+    }
+    // Runs until a signal; a fatal error (refused API key, broken spool) ends it with a message.
+    await agent.finished;
+    await agent.stop();
+  });
+
+  withConfig(
+    program
+      .command('simulate')
+      .description('push N days of simulated readings of the configured cities through the real pipeline, on a simulated clock')
+      .requiredOption('--from <date>', 'first simulated day (YYYY-MM-DD or ISO date-time, UTC)')
+      .option('--days <n>', 'number of days', positiveInteger('--days'), 30)
+      .option('--interval-minutes <n>', 'simulated minutes between readings of a city (randomised ±50%)', positiveInteger('--interval-minutes'), 10),
+  ).action(async (opts: { from: string; days: number; intervalMinutes: number }, command: Command) => {
+    const config = load(command);
+    const from = new Date(opts.from);
+    if (Number.isNaN(from.getTime())) throw new KotsError('USAGE', `--from expects a date such as 2024-01-01, got "${opts.from}"`);
+    const logger = agentLogger(config);
+    const result = await runSimulation({ config, logger, from, days: opts.days, intervalMinutes: opts.intervalMinutes });
+    process.stdout.write(`simulated ${result.readings} readings of ${result.cities} cities from ${from.toISOString()} over ${opts.days} days in ${(result.elapsedMs / 1000).toFixed(1)} s\n`);
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * Decides what happens to one published reading: valid and consistent with
+ * its topic -> `weather`; anything else -> `weather.dlq` with the reason. The
+ * returned promise settles only when the record is durable, and the broker
+ * holds the device's PUBACK until then.
+ */
+import type { Logger } from 'pino';
+import { HEADERS, type OutgoingRecord, type ReadingSink } from '../core/bus.js';
+import { parseReading, READING_VERSION } from '../core/reading.js';
+import { parseDeviceTopic } from '../core/topics.js';
+import type { BridgeMetrics } from './metrics.js';
+
+export type ForwardOutcome = 'forwarded' | 'dead-lettered';
+
+export class ReadingForwarder {
+  constructor(
+    private readonly sink: ReadingSink,
+    private readonly metrics: BridgeMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async forward(mqttTopic: string, payload: Buffer, receivedAt = new Date()): Promise<ForwardOutcome> {
+    const topic = parseDeviceTopic(mqttTopic);
+    const headers: Record<string, string> = {
+      [HEADERS.mqttTopic]: mqttTopic.slice(0, 256),
+      [HEADERS.receivedAt]: receivedAt.toISOString(),
+      [HEADERS.device]: topic?.deviceId ?? 'unknown',
+    };
+    const verdict = parseReading(payload);
+    let reason: string | undefined;
+    if (!verdict.ok) reason = verdict.reason;
+    else if (!topic) reason = `topic ${mqttTopic} is not kots/v1/<city>/<device>/weather`;
+    else if (verdict.reading.device_id !== topic.deviceId || verdict.reading.city.slug !== topic.city) {
+      reason = `payload identity ${verdict.reading.city.slug}/${verdict.reading.device_id} does not match topic ${topic.city}/${topic.deviceId}`;
+    }
+    if (reason !== undefined || !verdict.ok) {
+      const record: OutgoingRecord = { key: topic?.city ?? 'unknown', value: payload, headers: { ...headers, [HEADERS.reason]: reason!, [HEADERS.stage]: 'bridge' } };
+      this.metrics.rejected(reasonLabel(reason!));
+      this.logger.warn({ topic: mqttTopic.slice(0, 256), reason }, 'reading refused; sent to the dead-letter topic');
+      await this.sink.sendDeadLetters([record]);
+      return 'dead-lettered';
+    }
+    const started = performance.now();
+    await this.sink.sendReadings([
+      { key: verdict.reading.city.slug, value: payload, headers: { ...headers, [HEADERS.schemaVersion]: String(READING_VERSION) } },
+    ]);
+    this.metrics.forwarded(performance.now() - started);
+    return 'forwarded';
+  }
+}
+
+/** A small fixed set of labels for metrics (the full reason goes to the DLQ header and the log). */
+function reasonLabel(reason: string): string {
+  if (reason.startsWith('not JSON')) return 'not_json';
+  if (reason.startsWith('not UTF-8')) return 'not_utf8';
+  if (reason.startsWith('too large')) return 'too_large';
+  if (reason.startsWith('unsupported reading version')) return 'bad_version';
+  if (reason.startsWith('payload identity')) return 'identity_mismatch';
+  if (reason.startsWith('topic')) return 'bad_topic';
+  return 'schema';
+}

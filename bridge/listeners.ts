@@ -1,0 +1,56 @@
+/** The broker's network doors: MQTT over TCP, TLS and WebSocket. */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Aedes } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { KotsConfig } from '../core/config/index.js';
+
+export interface Listeners {
+  port: number;
+  tlsPort?: number;
+  wsPort?: number;
+  close(): Promise<void>;
+}
+
+function listen(server: NetServer | HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: NetServer | HttpServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export async function openListeners(broker: Aedes, config: KotsConfig['bridge'], maxConnections: number): Promise<Listeners> {
+  const servers: Array<NetServer | HttpServer> = [];
+  const tcp = createNetServer(broker.handle);
+  tcp.maxConnections = maxConnections;
+  servers.push(tcp);
+  const result: Listeners = {
+    port: await listen(tcp, config.port, config.host),
+    close: async () => {
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+  if (config.tlsPort !== undefined) {
+    const tls = createTlsServer({ cert: readFileSync(config.tlsCertFile!), key: readFileSync(config.tlsKeyFile!) }, broker.handle);
+    tls.maxConnections = maxConnections;
+    servers.push(tls);
+    result.tlsPort = await listen(tls, config.tlsPort, config.host);
+  }
+  if (config.wsPort !== undefined) {
+    const http = createHttpServer();
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (socket, request) => broker.handle(createWebSocketStream(socket), request));
+    servers.push(http);
+    result.wsPort = await listen(http, config.wsPort, config.host);
+  }
+  return result;
+}

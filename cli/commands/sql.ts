@@ -1,0 +1,68 @@
+import { createInterface } from 'node:readline/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { openLakeDatabase } from '../../lakehouse/database.js';
+import { formatResult, runQuery, writeParquet, type OutputFormat } from '../../lakehouse/format.js';
+import { loadContext } from '../context.js';
+
+export function registerSqlCommand(program: Command): void {
+  program
+    .command('sql')
+    .description('query the lake with DuckDB (views: readings, events, raw_readings, consolidated_readings); no query opens a prompt')
+    .argument('[query]', 'SQL to run')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'csv', 'json', 'parquet']).default('table'))
+    .option('-o, --output <file>', 'file for --format parquet')
+    .action(async (query: string | undefined, opts: { format: OutputFormat; output?: string }, command: Command) => {
+      const { config } = loadContext(command);
+      const db = await openLakeDatabase(config);
+      try {
+        if (query) {
+          await runOne(db.connection, query, opts);
+          return;
+        }
+        await interactive(db.connection, opts);
+      } finally {
+        db.close();
+      }
+    });
+}
+
+async function runOne(connection: Parameters<typeof runQuery>[0], query: string, opts: { format: OutputFormat; output?: string }): Promise<void> {
+  if (opts.format === 'parquet') {
+    if (!opts.output) throw new Error('--format parquet needs --output FILE');
+    await writeParquet(connection, query, opts.output);
+    process.stdout.write(`wrote ${opts.output}\n`);
+    return;
+  }
+  process.stdout.write(`${formatResult(await runQuery(connection, query), opts.format)}\n`);
+}
+
+async function interactive(connection: Parameters<typeof runQuery>[0], opts: { format: OutputFormat; output?: string }): Promise<void> {
+  const historyFile = join(homedir(), '.kots_sql_history');
+  const history = existsSync(historyFile) ? readFileSync(historyFile, 'utf8').split('\n').filter(Boolean).reverse().slice(0, 500) : [];
+  const rl = createInterface({ input: process.stdin, output: process.stdout, history, terminal: process.stdin.isTTY });
+  process.stdout.write('kots sql: views readings, events, raw_readings, consolidated_readings. End a query with ";", .quit to leave.\n');
+  let buffer = '';
+  for (;;) {
+    let line: string;
+    try {
+      line = await rl.question(buffer ? '   ...> ' : 'kots> ');
+    } catch {
+      break;
+    }
+    if (!buffer && /^\s*\.(quit|exit)\s*$/.test(line)) break;
+    buffer += `${line}\n`;
+    if (!buffer.trim().endsWith(';')) continue;
+    const sql = buffer.trim();
+    buffer = '';
+    appendFileSync(historyFile, `${sql.replace(/\n/g, ' ')}\n`);
+    try {
+      await runOne(connection, sql, opts);
+    } catch (error) {
+      process.stdout.write(`error: ${(error as Error).message}\n`);
+    }
+  }
+  rl.close();
+}

@@ -1,0 +1,25 @@
+/** The one `kots` command, a sub-command per stage. */
+import { Command } from 'commander';
+import { registerAgentCommands } from '../agent/cli.js';
+import { registerBridgeCommand } from './commands/bridge.js';
+import { registerConfigCommands } from './commands/config.js';
+import { registerConsumerCommand } from './commands/consumer.js';
+import { registerSqlCommand } from './commands/sql.js';
+import { registerUpCommand } from './commands/up.js';
+import { reportFatal } from './context.js';
+import { KOTS_VERSION } from '../core/version.js';
+
+const program = new Command('kots')
+  .description('Kafka on the Shore: weather readings from edge agents, over MQTT and Kafka, into an S3 data lake with surreal events')
+  .version(KOTS_VERSION)
+  .option('-c, --config <file>', 'YAML config file (also KOTS_CONFIG); KOTS_* environment variables override it')
+  .showHelpAfterError();
+
+registerUpCommand(program);
+registerAgentCommands(program);
+registerBridgeCommand(program);
+registerConsumerCommand(program);
+registerSqlCommand(program);
+registerConfigCommands(program);
+
+program.parseAsync(process.argv).catch(reportFatal);

@@ -1,0 +1,252 @@
+/**
+ * The consumer's core, independent of where records come from (Kafka or the
+ * in-process bus): validate, label surreal events in partition order, batch
+ * per partition, write Parquet to the lake, and only then commit.
+ */
+import type { Logger } from 'pino';
+import type { BusRecord } from '../core/bus.js';
+import { errorMessage } from '../core/errors.js';
+import { flattenReading, NO_EVENT, type Lake, type WeatherRow } from '../core/lake/index.js';
+import { ParquetEncoder } from '../core/lake/parquet.js';
+import { parseReading, type Reading } from '../core/reading.js';
+import { retryUntilDone, sleep } from '../core/retry.js';
+import { CityHistoryState, type DetectedEvent } from './events/index.js';
+import { EventStateStore } from './event-state-store.js';
+import { writeBatchToLake } from './lake-writer.js';
+
+export interface SurrealAlert {
+  readingId: string;
+  city: string;
+  cityName: string;
+  deviceId: string;
+  observedAt: string;
+  localTime: string;
+  eventId: number;
+  eventName: string;
+  newsflash: string;
+}
+
+export interface PipelineHooks {
+  /** Makes `nextOffset` the partition's committed position. */
+  commit(partition: number, nextOffset: bigint): Promise<void>;
+  /** A record on the weather topic that is not a valid reading. */
+  deadLetter?(record: BusRecord, reason: string): Promise<void>;
+  /** Detected events of a written batch, before its offsets are committed. */
+  publishAlerts?(alerts: readonly SurrealAlert[]): Promise<void>;
+  /** Called between retries so a group membership stays alive during a long S3 outage. */
+  heartbeat?(): Promise<void>;
+}
+
+export interface PipelineOptions {
+  lake: Lake;
+  topic: string;
+  group: string;
+  batchMaxRecords: number;
+  batchMaxAgeMs: number;
+  maxBufferedBytes: number;
+  logger: Logger;
+  hooks: PipelineHooks;
+}
+
+interface PartitionBatch {
+  rows: WeatherRow[];
+  alerts: SurrealAlert[];
+  bytes: number;
+  openedAt: number;
+  lastOffset: bigint;
+}
+
+interface PartitionState {
+  history: CityHistoryState;
+  batch: PartitionBatch | undefined;
+  /** Flushes of one partition run one after another, so commits stay in offset order. */
+  flushing: Promise<void>;
+  generation: number;
+}
+
+export interface PipelineStats {
+  received: number;
+  written: number;
+  deadLettered: number;
+  events: number;
+  files: number;
+  bufferedRecords: number;
+  bufferedBytes: number;
+  perCity: Record<string, number>;
+  lakeErrors: number;
+  lastError?: string;
+}
+
+export class WeatherPipeline {
+  private readonly partitions = new Map<number, PartitionState>();
+  private readonly encoder = new ParquetEncoder();
+  private readonly stateStore: EventStateStore;
+  private readonly abort = new AbortController();
+  private generation = 0;
+  private bufferedBytes = 0;
+  readonly stats: PipelineStats = { received: 0, written: 0, deadLettered: 0, events: 0, files: 0, bufferedRecords: 0, bufferedBytes: 0, perCity: {}, lakeErrors: 0 };
+
+  constructor(private readonly options: PipelineOptions) {
+    this.stateStore = new EventStateStore(options.lake, options.group);
+  }
+
+  /** Takes records of one partition, in offset order. Waits (back-pressure) while too much is buffered. */
+  async accept(partition: number, records: readonly BusRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const state = await this.partitionState(partition, records[0]!.offset);
+    for (const record of records) {
+      if (state.batch && record.offset <= state.batch.lastOffset) continue; // re-delivered inside a live batch
+      this.stats.received++;
+      const verdict = parseReading(record.value);
+      const batch = (state.batch ??= { rows: [], alerts: [], bytes: 0, openedAt: Date.now(), lastOffset: -1n });
+      batch.lastOffset = record.offset;
+      if (!verdict.ok) {
+        this.stats.deadLettered++;
+        this.options.logger.warn({ partition, offset: String(record.offset), reason: verdict.reason }, 'record on the weather topic is not a valid reading; sent to the dead-letter topic');
+        await this.options.hooks.deadLetter?.(record, verdict.reason);
+        continue;
+      }
+      const detected = state.history.detectAndAdvance(verdict.reading);
+      const row = flattenReading(verdict.reading, record, detected ?? NO_EVENT);
+      batch.rows.push(row);
+      batch.bytes += record.value.length;
+      this.bufferedBytes += record.value.length;
+      if (detected) batch.alerts.push(toAlert(verdict.reading, detected, row));
+      if (batch.rows.length >= this.options.batchMaxRecords) this.startFlush(partition, state);
+    }
+    this.updateBufferStats();
+    while (this.bufferedBytes > this.options.maxBufferedBytes && !this.abort.signal.aborted) {
+      await Promise.race([state.flushing, sleep(1000)]);
+      await this.options.hooks.heartbeat?.().catch(() => undefined);
+      if (this.bufferedBytes > this.options.maxBufferedBytes) this.flushAged(0);
+    }
+  }
+
+  /** Starts writing batches older than the age limit. Called by a timer. */
+  flushAged(maxAgeMs = this.options.batchMaxAgeMs): void {
+    const now = Date.now();
+    for (const [partition, state] of this.partitions) {
+      if (state.batch && now - state.batch.openedAt >= maxAgeMs) this.startFlush(partition, state);
+    }
+  }
+
+  /** Writes every open batch and waits for all writes and commits. */
+  async flushAll(): Promise<void> {
+    this.flushAged(0);
+    await Promise.all([...this.partitions.values()].map((s) => s.flushing));
+  }
+
+  /**
+   * Forgets every partition (a rebalance): unwritten batches are dropped, not
+   * committed, so the next owner reads them again from the committed offset.
+   */
+  async dropAllPartitions(): Promise<void> {
+    this.generation++;
+    const flushing = [...this.partitions.values()].map((s) => s.flushing);
+    this.partitions.clear();
+    this.bufferedBytes = 0;
+    this.updateBufferStats();
+    await Promise.allSettled(flushing);
+  }
+
+  async close(options: { flush: boolean }): Promise<void> {
+    if (options.flush) await this.flushAll();
+    this.abort.abort(new Error('consumer closing'));
+    await this.dropAllPartitions();
+    this.encoder.close();
+  }
+
+  private async partitionState(partition: number, firstOffset: bigint): Promise<PartitionState> {
+    const existing = this.partitions.get(partition);
+    if (existing) return existing;
+    const loaded = await retryUntilDone(() => this.stateStore.load(this.options.topic, partition, firstOffset), {
+      signal: this.abort.signal,
+      onError: (error) => this.lakeError(error, `loading event history of partition ${partition}`),
+    });
+    if (loaded && !loaded.exact) {
+      this.options.logger.warn({ partition, offset: String(firstOffset) }, 'no event history saved for this offset; using the newest earlier one');
+    }
+    const history = loaded ? CityHistoryState.restore(loaded.snapshot) : new CityHistoryState();
+    const again = this.partitions.get(partition);
+    if (again) return again;
+    const state: PartitionState = { history, batch: undefined, flushing: Promise.resolve(), generation: this.generation };
+    this.partitions.set(partition, state);
+    return state;
+  }
+
+  private startFlush(partition: number, state: PartitionState): void {
+    const batch = state.batch;
+    if (!batch) return;
+    state.batch = undefined;
+    // The history now reflects exactly the records up to batch.lastOffset: save that with the commit.
+    const snapshot = state.history.snapshot();
+    const nextOffset = batch.lastOffset + 1n;
+    state.flushing = state.flushing.then(() => this.writeAndCommit(partition, state, batch, snapshot, nextOffset));
+  }
+
+  private async writeAndCommit(partition: number, state: PartitionState, batch: PartitionBatch, snapshot: unknown, nextOffset: bigint): Promise<void> {
+    const { lake, topic, hooks, logger } = this.options;
+    const stale = () => state.generation !== this.generation || this.abort.signal.aborted;
+    try {
+      const retry = <T>(what: string, action: () => Promise<T>) =>
+        retryUntilDone(action, {
+          signal: this.abort.signal,
+          // A batch that is never written must never be skipped by a later commit, so even
+          // "permanent" errors (a wrong bucket policy) are retried until an operator fixes them.
+          isRetryable: () => true,
+          onError: (error) => {
+            if (stale()) return false;
+            this.lakeError(error, what);
+            void hooks.heartbeat?.().catch(() => undefined);
+          },
+        });
+      const keys = batch.rows.length ? await retry('writing a batch', () => writeBatchToLake(lake, this.encoder, topic, partition, batch.rows)) : [];
+      if (stale()) return;
+      await retry('saving event history', () => this.stateStore.save(topic, partition, nextOffset, snapshot));
+      if (batch.alerts.length) await retry('publishing alerts', () => hooks.publishAlerts?.(batch.alerts) ?? Promise.resolve());
+      if (stale()) return;
+      await hooks.commit(partition, nextOffset);
+      this.stats.written += batch.rows.length;
+      this.stats.files += keys.length;
+      this.stats.events += batch.alerts.length;
+      for (const row of batch.rows) this.stats.perCity[row.city_slug as string] = (this.stats.perCity[row.city_slug as string] ?? 0) + 1;
+      logger.debug({ partition, records: batch.rows.length, nextOffset: String(nextOffset), keys }, 'batch written and committed');
+      void this.stateStore.prune(topic, partition, nextOffset).catch(() => undefined);
+    } catch (error) {
+      if (!stale()) {
+        this.stats.lastError = errorMessage(error);
+        logger.error({ partition, err: errorMessage(error) }, 'batch not committed; it will be read again');
+      }
+    } finally {
+      if (state.generation === this.generation) this.bufferedBytes -= batch.bytes;
+      this.updateBufferStats();
+    }
+  }
+
+  private lakeError(error: unknown, what: string): void {
+    this.stats.lakeErrors++;
+    this.stats.lastError = errorMessage(error);
+    this.options.logger.warn({ err: errorMessage(error) }, `lake unavailable while ${what}; retrying`);
+  }
+
+  private updateBufferStats(): void {
+    let records = 0;
+    for (const state of this.partitions.values()) records += state.batch?.rows.length ?? 0;
+    this.stats.bufferedRecords = records;
+    this.stats.bufferedBytes = Math.max(0, this.bufferedBytes);
+  }
+}
+
+function toAlert(reading: Reading, event: DetectedEvent, row: WeatherRow): SurrealAlert {
+  return {
+    readingId: reading.id,
+    city: reading.city.slug,
+    cityName: reading.city.name,
+    deviceId: reading.device_id,
+    observedAt: reading.observed_at,
+    localTime: (row.local_time as Date).toISOString().slice(0, 19),
+    eventId: event.id,
+    eventName: event.name,
+    newsflash: event.newsflash,
+  };
+}

@@ -1,0 +1,5 @@
+export { configSchema, type KotsConfig } from './schema.js';
+export { loadConfig, validateConfig, ENV_ALIASES, type LoadOptions } from './load.js';
+export { configLeaves, envName, type ConfigLeaf } from './leaves.js';
+export { configExample, configReference } from './reference.js';
+export { citySchema, type CityConfig } from './agent.js';

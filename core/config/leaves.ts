@@ -1,0 +1,77 @@
+/**
+ * Walks the config schema to list its settings (path, type, default, doc), so
+ * environment variables and the reference documentation come from the schema
+ * itself and can never drift from it.
+ */
+import { z } from 'zod';
+
+export type LeafKind = 'string' | 'number' | 'boolean' | 'string[]' | 'json';
+
+export interface ConfigLeaf {
+  path: string[];
+  kind: LeafKind;
+  description: string;
+  defaultValue: unknown;
+  choices?: readonly unknown[];
+}
+
+interface ZodInternals {
+  _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType>; defaultValue?: unknown; entries?: Record<string, unknown>; values?: unknown[]; options?: z.ZodType[] } };
+  description?: string;
+}
+
+function def(schema: z.ZodType) {
+  return (schema as unknown as ZodInternals)._zod.def;
+}
+
+function describe(schema: z.ZodType): string | undefined {
+  return (schema as unknown as ZodInternals).description;
+}
+
+export function configLeaves(schema: z.ZodType, path: string[] = []): ConfigLeaf[] {
+  let current = schema;
+  let description = describe(current);
+  let defaultValue: unknown;
+  for (;;) {
+    const d = def(current);
+    if (d.type === 'default' || d.type === 'prefault') {
+      defaultValue ??= d.defaultValue;
+      current = d.innerType!;
+    } else if (d.type === 'optional' || d.type === 'nullable' || d.type === 'readonly') {
+      current = d.innerType!;
+    } else if (d.type === 'pipe') {
+      current = d.in!;
+    } else break;
+    description ??= describe(current);
+  }
+  const d = def(current);
+  if (d.type === 'object' && d.shape) {
+    return Object.entries(d.shape).flatMap(([key, child]) => configLeaves(child, [...path, key]));
+  }
+  const leaf = (kind: LeafKind, choices?: readonly unknown[]): ConfigLeaf[] => [
+    { path, kind, description: description ?? '', defaultValue, ...(choices ? { choices } : {}) },
+  ];
+  switch (d.type) {
+    case 'string':
+      return leaf('string');
+    case 'number':
+      return leaf('number');
+    case 'boolean':
+      return leaf('boolean');
+    case 'enum':
+      return leaf('string', Object.values(d.entries ?? {}));
+    case 'union': {
+      const literals = (d.options ?? []).map((o) => def(o)).filter((o) => o.type === 'literal').flatMap((o) => o.values ?? []);
+      return leaf(literals.every((v) => typeof v === 'number') ? 'number' : 'string', literals);
+    }
+    case 'array':
+      return leaf(def(d.element!).type === 'string' ? 'string[]' : 'json');
+    default:
+      return leaf('json');
+  }
+}
+
+/** kafka.brokers -> KOTS_KAFKA_BROKERS; agent.intervalMinSeconds -> KOTS_AGENT_INTERVAL_MIN_SECONDS. */
+export function envName(path: readonly string[]): string {
+  return ['KOTS', ...path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2'))].join('_').toUpperCase();
+}

@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ConfigError, KotsError } from '../errors.js';
+import { configLeaves, envName, type ConfigLeaf } from './leaves.js';
+import { configSchema, type KotsConfig } from './schema.js';
+
+/**
+ * Well-known variables users already have (Kafka and S3 tooling, AWS SDKs),
+ * accepted beside the KOTS_ names; the KOTS_ name wins when both are set.
+ */
+export const ENV_ALIASES: Readonly<Record<string, string>> = {
+  KAFKA_BROKERS: 'kafka.brokers',
+  S3_ENDPOINT: 'lake.endpoint',
+  S3_BUCKET: 'lake.bucket',
+  AWS_REGION: 'lake.region',
+  AWS_ACCESS_KEY_ID: 'lake.accessKeyId',
+  AWS_SECRET_ACCESS_KEY: 'lake.secretAccessKey',
+  MQTT_URL: 'mqtt.url',
+};
+
+export interface LoadOptions {
+  /** YAML file; absent means defaults and environment only. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Settings given on the command line; they win over everything. */
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig(options: LoadOptions = {}): KotsConfig {
+  const env = options.env ?? process.env;
+  const raw = options.file ? readConfigFile(options.file) : {};
+  const problems: string[] = [];
+  const leaves = configLeaves(configSchema);
+  const byPath = new Map(leaves.map((leaf) => [leaf.path.join('.'), leaf]));
+
+  const fromEnv: Array<[ConfigLeaf, string, string]> = [];
+  for (const [alias, path] of Object.entries(ENV_ALIASES)) {
+    const value = env[alias];
+    if (value !== undefined && value !== '') fromEnv.push([byPath.get(path)!, alias, value]);
+  }
+  for (const leaf of leaves) {
+    const name = envName(leaf.path);
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv.push([leaf, name, value]);
+  }
+  for (const [leaf, name, text] of fromEnv) {
+    const converted = convertEnv(leaf, text);
+    if (converted.ok) setPath(raw, leaf.path, converted.value);
+    else problems.push(`${leaf.path.join('.')} (from ${name}="${text}"): ${converted.reason}`);
+  }
+  // Pointing kots at an S3 endpoint or bucket means "use S3" unless the kind is set explicitly.
+  const lake = (raw.lake ?? {}) as Record<string, unknown>;
+  if (lake.kind === undefined && (lake.bucket !== undefined || lake.endpoint !== undefined)) setPath(raw, ['lake', 'kind'], 's3');
+  for (const [path, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(raw, path.split('.'), value);
+  }
+  if (problems.length > 0) throw new ConfigError(problems, describeSource(options.file));
+  return validateConfig(raw, describeSource(options.file));
+}
+
+export function validateConfig(raw: unknown, source = 'configuration'): KotsConfig {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.join('.') || '(root)';
+    if (issue.code === 'unrecognized_keys') {
+      const at = issue.path.length ? `${issue.path.join('.')}.` : '';
+      return `${issue.keys.map((k) => at + k).join(', ')}: unknown setting (see config/kots.example.yaml)`;
+    }
+    return `${path}: ${issue.message}`;
+  });
+  throw new ConfigError(problems, source);
+}
+
+function describeSource(file?: string): string {
+  return file ? `${file} and KOTS_* environment` : 'defaults and KOTS_* environment';
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new KotsError('CONFIG_FILE_UNREADABLE', `cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const value: unknown = parseYaml(text) ?? {};
+    if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(['(root): expected a YAML mapping of sections'], file);
+    // A section whose settings are all commented out parses as null: treat it as empty.
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, v ?? {}]));
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const where = error.linePos?.[0] ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+      throw new ConfigError([`(file)${where}: ${error.message.split('\n')[0]}`], file);
+    }
+    throw error;
+  }
+}
+
+type Converted = { ok: true; value: unknown } | { ok: false; reason: string };
+
+function convertEnv(leaf: ConfigLeaf, text: string): Converted {
+  switch (leaf.kind) {
+    case 'number': {
+      const value = Number(text);
+      return Number.isFinite(value) ? { ok: true, value } : { ok: false, reason: 'expected a number' };
+    }
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(text)) return { ok: true, value: true };
+      if (/^(false|0|no|off)$/i.test(text)) return { ok: true, value: false };
+      return { ok: false, reason: 'expected true or false' };
+    case 'string[]':
+      return { ok: true, value: text.split(',').map((s) => s.trim()).filter(Boolean) };
+    case 'json':
+      try {
+        return { ok: true, value: JSON.parse(text) };
+      } catch {
+        return { ok: false, reason: 'expected JSON' };
+      }
+    default:
+      return { ok: true, value: text };
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}

@@ -1,0 +1,25 @@
+import type { KotsConfig } from '../config/index.js';
+import type { Lake } from './lake.js';
+import { LocalLake } from './local-lake.js';
+import { S3Lake } from './s3-lake.js';
+
+export type { Lake } from './lake.js';
+export { LocalLake } from './local-lake.js';
+export { S3Lake, type S3LakeOptions } from './s3-lake.js';
+export * from './layout.js';
+export * from './columns.js';
+
+export function openLake(lake: KotsConfig['lake']): Lake {
+  if (lake.kind === 's3') {
+    return new S3Lake({
+      bucket: lake.bucket!,
+      prefix: lake.prefix,
+      region: lake.region,
+      forcePathStyle: lake.forcePathStyle,
+      ...(lake.endpoint ? { endpoint: lake.endpoint } : {}),
+      ...(lake.accessKeyId ? { accessKeyId: lake.accessKeyId } : {}),
+      ...(lake.secretAccessKey ? { secretAccessKey: lake.secretAccessKey } : {}),
+    });
+  }
+  return new LocalLake(lake.path);
+}

@@ -1,0 +1,32 @@
+/**
+ * Object keys of the lake (DESIGN.md "Lake"). Hive-style partitions, and raw
+ * names built only from topic, partition and offsets, so writing the same
+ * offsets twice gives the same object.
+ */
+export const RAW_WEATHER_PREFIX = 'raw/weather/';
+export const CONSOLIDATED_WEATHER_PREFIX = 'consolidated/weather/';
+
+export interface RawObjectName {
+  date: string; // YYYY-MM-DD (UTC date of observed_at)
+  city: string;
+  topic: string;
+  partition: number;
+  firstOffset: bigint | number;
+  lastOffset: bigint | number;
+}
+
+export function rawObjectKey(name: RawObjectName): string {
+  return `${RAW_WEATHER_PREFIX}date=${name.date}/city=${name.city}/${name.topic}-${name.partition}-${name.firstOffset}-${name.lastOffset}.parquet`;
+}
+
+const RAW_KEY = /^raw\/weather\/date=(\d{4}-\d{2}-\d{2})\/city=([a-z0-9-]+)\/(.+)-(\d+)-(\d+)-(\d+)\.parquet$/;
+
+export function parseRawObjectKey(key: string): RawObjectName | undefined {
+  const m = RAW_KEY.exec(key);
+  if (!m) return undefined;
+  return { date: m[1]!, city: m[2]!, topic: m[3]!, partition: Number(m[4]), firstOffset: BigInt(m[5]!), lastOffset: BigInt(m[6]!) };
+}
+
+export function utcDate(iso: string | Date): string {
+  return (typeof iso === 'string' ? new Date(iso) : iso).toISOString().slice(0, 10);
+}

@@ -1,0 +1,104 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { KotsError } from '../errors.js';
+import type { Lake } from './lake.js';
+
+export interface S3LakeOptions {
+  bucket: string;
+  prefix?: string;
+  endpoint?: string;
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+}
+
+/** The lake in an S3 bucket (AWS or any S3-compatible store). A PUT is atomic by S3's contract. */
+export class S3Lake implements Lake {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+
+  constructor(readonly options: S3LakeOptions) {
+    this.bucket = options.bucket;
+    this.prefix = options.prefix ? options.prefix.replace(/\/?$/, '/') : '';
+    const config: S3ClientConfig = {
+      region: options.region ?? 'us-east-1',
+      forcePathStyle: options.forcePathStyle ?? true,
+      // Retries live in the stage that knows what a failure means (the consumer backs off and pauses).
+      maxAttempts: 2,
+    };
+    if (options.endpoint) config.endpoint = options.endpoint;
+    if (options.accessKeyId && options.secretAccessKey) {
+      config.credentials = { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
+    }
+    this.client = new S3Client(config);
+  }
+
+  private wrap(action: string, key: string, error: unknown): KotsError {
+    const name = (error as { name?: string }).name ?? 'Error';
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const retryable = status === undefined || status >= 500 || status === 429 || name === 'TimeoutError';
+    return new KotsError('LAKE_UNAVAILABLE', `S3 ${action} s3://${this.bucket}/${this.prefix}${key} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error).message}`, { retryable, cause: error });
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: 'application/vnd.apache.parquet' }));
+    } catch (error) {
+      throw this.wrap('put', key, error);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return await out.Body!.transformToByteArray();
+    } catch (error) {
+      throw this.wrap('get', key, error);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const out = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
+        );
+        for (const item of out.Contents ?? []) if (item.Key) keys.push(item.Key.slice(this.prefix.length));
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error) {
+      throw this.wrap('list', prefix, error);
+    }
+    return keys.sort();
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+    } catch (error) {
+      throw this.wrap('delete', key, error);
+    }
+  }
+
+  duckdbPath(key: string): string {
+    return `s3://${this.bucket}/${this.prefix}${key}`;
+  }
+
+  describe(): string {
+    return `s3://${this.bucket}/${this.prefix}${this.options.endpoint ? ` at ${this.options.endpoint}` : ''}`;
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+
+function readVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    // Inside a single-binary agent there is no package.json; the bundler defines KOTS_VERSION instead.
+    return process.env.KOTS_VERSION ?? '0.0.0';
+  }
+}
+
+export const KOTS_VERSION = readVersion();
