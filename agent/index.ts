@@ -70,7 +70,7 @@ function identity(config: KotsConfig): AgentIdentity {
   const { deviceId, city } = config.agent;
   const missing = [deviceId ? undefined : 'agent.deviceId', city ? undefined : 'agent.city'].filter(Boolean);
   if (missing.length > 0) {
-    throw new KotsError('CONFIG_INVALID', `${missing.join(' and ')} must be set for an agent (config file or KOTS_AGENT_DEVICE_ID / KOTS_AGENT_CITY)`);
+    throw new KotsError('CONFIG_INVALID', `${missing.join(' and ')} must be set for an agent (config file, or KOTS_AGENT_DEVICE_ID and KOTS_AGENT_CITY_NAME / _LAT / _LON)`);
   }
   return { deviceId: deviceId!, city: resolveCity(city!) };
 }

@@ -28,7 +28,7 @@ export async function startKafkaConsumer({ config, lake, logger, onAlert }: Kafk
   await producer.connect();
   const consumer: Consumer = kafka.consumer({
     groupId: config.consumer.groupId,
-    sessionTimeout: 30_000,
+    sessionTimeout: config.consumer.sessionTimeoutMs,
     heartbeatInterval: 3_000,
     rebalanceTimeout: 60_000,
   });

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { agentSection } from './agent.js';
-import { bridgeSection, consumerSection, duckdbSection, kafkaSection, lakeSection, logSection, mqttSection, upSection } from './sections.js';
+import { bridgeSection } from './bridge.js';
+import { consolidateSection } from './consolidate.js';
+import { consumerSection } from './consumer.js';
+import { dashboardSection } from './dashboard.js';
+import { duckdbSection } from './duckdb.js';
+import { kafkaSection } from './kafka.js';
+import { lakeSection } from './lake.js';
+import { logSection } from './log.js';
+import { mqttSection } from './mqtt.js';
+import { upSection } from './up.js';
+import { vaultSection } from './vault.js';
 
 /** The one place every kots setting is declared, with its default and documentation. */
 export const configSchema = z
@@ -13,7 +23,10 @@ export const configSchema = z
     consumer: consumerSection.default(consumerSection.parse({})),
     lake: lakeSection.default(lakeSection.parse({})),
     duckdb: duckdbSection.default(duckdbSection.parse({})),
+    consolidate: consolidateSection.default(consolidateSection.parse({})),
     up: upSection.default(upSection.parse({})),
+    vault: vaultSection.default(vaultSection.parse({})),
+    dashboard: dashboardSection.default(dashboardSection.parse({})),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables used by the scripts that source this file
 # Shared settings and helpers for install.sh / start.sh / stop.sh / env.sh.
 # Source it; it only defines variables and functions.
 

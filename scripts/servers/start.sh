@@ -2,8 +2,9 @@
 # Start the test servers on 127.0.0.1 and wait until each is really ready.
 #   scripts/servers/start.sh [--fresh] [kafka|minio|mosquitto|openbao|all] ...
 # Data, logs and pid files are in ${KOTS_STATE:-/tmp/kots-servers}/<name>/. Data is kept across
-# stop/start (Kafka topics and offsets, MinIO objects) unless --fresh wipes it first.
-# A server that is already running is left as it is. Install first with install.sh.
+# stop/start (Kafka topics and offsets, MinIO objects) unless --fresh wipes it first (a running
+# server is stopped first then). Without --fresh a server that is already running is left as it
+# is. Install first with install.sh.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -68,6 +69,10 @@ wait_ready() {
 # already_running NAME CHECK : 0 when our process runs (waits for it to be ready too).
 already_running() {
   local name="$1" check="$2" log="$3"
+  if [ -n "$FRESH" ] && kots_pid_alive "$KOTS_STATE/$name/$name.pid"; then
+    kots_log "$name: --fresh, stopping the running server first"
+    "$KOTS_SERVERS_DIR/stop.sh" "$name"
+  fi
   if kots_pid_alive "$KOTS_STATE/$name/$name.pid"; then
     wait_ready "$name" "$log" "$check"
     kots_log "$name: already running (pid $(cat "$KOTS_STATE/$name/$name.pid"))"
@@ -149,6 +154,10 @@ EOF
       kots_log_tail "$dir/logs/format.log"
       kots_die "kafka: storage format failed"
     }
+  fi
+  # keep server.log small: roll it over at 20 MB
+  if [ -f "$dir/logs/server.log" ] && [ "$(wc -c <"$dir/logs/server.log")" -gt 20000000 ]; then
+    mv -f "$dir/logs/server.log" "$dir/logs/server.log.1"
   fi
   if [ -f "$dir/logs/server.log" ]; then wc -c <"$dir/logs/server.log" >"$dir/logs/start-offset"; else echo 0 >"$dir/logs/start-offset"; fi
   kots_log "kafka $KOTS_KAFKA_VERSION: starting on $KOTS_HOST:$KOTS_KAFKA_PORT (controller :$KOTS_KAFKA_CONTROLLER_PORT, data $data)"
@@ -244,7 +253,7 @@ for a in "$@"; do
   case "$a" in
     --fresh) FRESH=1 ;;
     -h | --help)
-      sed -n '2,7p' "$0"
+      sed -n "2,7p" "$0"
       exit 0
       ;;
     *) targets+=("$a") ;;

@@ -55,9 +55,9 @@ async function startSlice(env: Record<string, string>): Promise<{ config: KotsCo
   return { config, r };
 }
 
-const consumerEnv = (env: Record<string, string>) => ({ ...env, KOTS_CONSUMER_BATCH_MAX_RECORDS: '25', KOTS_CONSUMER_BATCH_MAX_AGE_MS: '400' });
+const consumerEnv = (env: Record<string, string>) => ({ ...env, KOTS_CONSUMER_BATCH_MAX_RECORDS: '25', KOTS_CONSUMER_BATCH_MAX_AGE_MS: '400', KOTS_CONSUMER_SESSION_TIMEOUT_MS: '8000' });
 
-async function startAgents(config: KotsConfig, r: Running, readingsEach: number): Promise<void> {
+async function startAgents(config: KotsConfig, r: Running, readingsEach: number, interval: [number, number] = [0.01, 0.04]): Promise<void> {
   const spoolRoot = mkdtempSync(join(tmpdir(), 'kots-e2e-spool-'));
   for (const [i, city] of CITIES.entries()) {
     const deviceId = `e2e-agent-${i + 1}`;
@@ -66,7 +66,7 @@ async function startAgents(config: KotsConfig, r: Running, readingsEach: number)
         config: {
           ...config,
           mqtt: { ...config.mqtt, url: `mqtt://127.0.0.1:${r.bridge.listeners.port}` },
-          agent: { ...config.agent, deviceId, city, source: 'simulated', intervalMinSeconds: 0.01, intervalMaxSeconds: 0.04, spoolDir: join(spoolRoot, deviceId), seed: 7 + i },
+          agent: { ...config.agent, deviceId, city, source: 'simulated', intervalMinSeconds: interval[0], intervalMaxSeconds: interval[1], spoolDir: join(spoolRoot, deviceId), seed: 7 + i },
         },
         logger: silentLogger,
         maxReadings: readingsEach,
@@ -118,7 +118,8 @@ describe('end to end on real aedes, Kafka and S3', () => {
     const { config, r } = await startSlice(env);
     const first = spawnKots(['consumer'], consumerEnv(env));
     r.consumers.push(first);
-    await startAgents(config, r, 100);
+    // Slow enough (about 12 s per agent) that the consumer dies with readings still to come.
+    await startAgents(config, r, 100, [0.08, 0.16]);
     await waitFor('the first files in the lake', async () => (await rawFileCount(config)) >= 2);
     expect(r.agents.some((a) => a.stats().taken < 100), 'the kill must happen mid-run').toBe(true);
     await first.kill('SIGKILL');

@@ -1,0 +1,59 @@
+/**
+ * Which files a reader of the lake should scan, decided once when a database
+ * is opened. For each (date, city) partition: the part file its manifest
+ * names, plus the raw files no manifest covers yet (readings that arrived
+ * after the last consolidation). Nothing is read twice and nothing is missed:
+ *
+ * - raw files are listed BEFORE the manifests are read. A consolidation that
+ *   lands in between is then seen with the raw files it covers (they are
+ *   skipped), and raw files are only ever removed after their manifest exists,
+ *   so a listed raw file is either covered by a manifest we read or still
+ *   there to read (or, after the retention, gone: an I/O error, never a
+ *   silently wrong count).
+ * - part files without a manifest naming them (an interrupted run, a file
+ *   superseded by a later run) are never read.
+ */
+import { CONSOLIDATED_WEATHER_PREFIX, parseRawObjectKey, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
+import { decodeManifest, parseManifestKey, partKey, type ConsolidationManifest } from './manifest.js';
+
+export interface LakeSnapshot {
+  /** Every raw Parquet object (what `raw_readings` shows). */
+  readonly rawFiles: string[];
+  /** Part files of partitions that have no raw file pending: read as they are. */
+  readonly settledParts: string[];
+  /** Part files of partitions that also have pending raw files: de-duplicated together with them. */
+  readonly touchedParts: string[];
+  /** Raw files no manifest covers yet. */
+  readonly pendingRaw: string[];
+  readonly manifests: ConsolidationManifest[];
+}
+
+const partitionOf = (date: string, city: string) => `${date}|${city}`;
+
+export async function readSnapshot(lake: Lake, concurrency = 16): Promise<LakeSnapshot> {
+  const rawFiles = (await lake.list(RAW_WEATHER_PREFIX)).filter((key) => key.endsWith('.parquet'));
+  const manifestKeys = (await lake.list(CONSOLIDATED_WEATHER_PREFIX)).filter((key) => parseManifestKey(key));
+  const manifests: ConsolidationManifest[] = new Array(manifestKeys.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, manifestKeys.length) }, async () => {
+      while (next < manifestKeys.length) {
+        const index = next++;
+        const key = manifestKeys[index]!;
+        manifests[index] = decodeManifest(key, await lake.get(key));
+      }
+    }),
+  );
+  const covered = new Set(manifests.flatMap((m) => m.covers));
+  const pendingRaw = rawFiles.filter((key) => !covered.has(key));
+  const touched = new Set(
+    pendingRaw.flatMap((key) => {
+      const name = parseRawObjectKey(key);
+      return name ? [partitionOf(name.date, name.city)] : [];
+    }),
+  );
+  const settledParts: string[] = [];
+  const touchedParts: string[] = [];
+  for (const manifest of manifests) (touched.has(partitionOf(manifest.date, manifest.city)) ? touchedParts : settledParts).push(partKey(manifest));
+  return { rawFiles, settledParts, touchedParts, pendingRaw, manifests };
+}
