@@ -1,77 +1,210 @@
 /**
- * `kots bridge`: the fleet's MQTT front door. Readings published under
- * kots/v1/<city>/<device>/weather are validated and handed to the sink; the
- * device's PUBACK is written only when the sink says the reading is durable
- * (aedes sends the PUBACK after authorizePublish calls back, see DESIGN.md).
+ * `kots bridge`: the fleet's MQTT front door (aedes embedded, MQTT 3.1.1 and 5).
+ * Devices log in against the registry, may touch only their own topics, and
+ * their readings under kots/v1/<city>/<device>/weather are validated and handed
+ * to the sink; the device's PUBACK is written only when the sink says the
+ * reading is durable (aedes sends the PUBACK after authorizePublish calls back,
+ * see DESIGN.md). The external-broker variant is in ./external.ts.
  */
-import { Aedes } from 'aedes';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { ReadingSink } from '../core/bus.js';
 import type { KotsConfig } from '../core/config/index.js';
 import { errorMessage } from '../core/errors.js';
 import { parseDeviceTopic } from '../core/topics.js';
+import { authenticate, CONNACK, describeIdentity, publishDenial, stillValid, subscribeDenial, type Identity } from './access.js';
 import { ReadingForwarder } from './forwarder.js';
 import { openListeners, type Listeners } from './listeners.js';
+import { startMetricsServer, type MetricsServer, type SinkHealth } from './metrics-server.js';
 import { BridgeMetrics } from './metrics.js';
+import { TokenBucket } from './rate-limit.js';
+import { registrySourceFromConfig, type Registry, type RegistrySource } from './registry/index.js';
 
 export interface BridgeOptions {
   config: KotsConfig;
   sink: ReadingSink;
   logger: Logger;
+  /** Overrides the registry named by the config; `null` = anonymous devices whatever the config says. */
+  registrySource?: RegistrySource | null;
+  /** Kafka's state for /healthz and /metrics; by default read from the sink's `status` when it has one (KafkaReadingSink). */
+  health?: () => SinkHealth;
 }
 
 export interface BridgeHandle {
   readonly broker: Aedes;
   readonly listeners: Listeners;
   readonly metrics: BridgeMetrics;
+  /** Set when bridge.metricsPort is configured. */
+  readonly metricsServer: MetricsServer | undefined;
+  /** The registry in force (undefined: anonymous devices). */
+  registry(): Registry | undefined;
   close(): Promise<void>;
 }
 
-export async function startBridge({ config, sink, logger }: BridgeOptions): Promise<BridgeHandle> {
+/** MQTT 5 reason codes the bridge sends with DISCONNECT (v3 clients just see the connection close). */
+const REASON = { notAuthorized: 0x87, serverShuttingDown: 0x8b, packetTooLarge: 0x95, messageRateTooHigh: 0x96 } as const;
+
+interface ClientState {
+  identity: Identity;
+  bucket: TokenBucket;
+}
+
+export function sinkHealthOf(sink: ReadingSink): () => SinkHealth {
+  const status = (sink as { status?: SinkHealth }).status;
+  return () => (status ? { healthy: status.healthy, inFlight: status.inFlight, ...(status.lastError ? { lastError: status.lastError } : {}) } : { healthy: true });
+}
+
+export async function startBridge({ config, sink, logger, registrySource, health }: BridgeOptions): Promise<BridgeHandle> {
   const metrics = new BridgeMetrics();
   const forwarder = new ReadingForwarder(sink, metrics, logger);
   const limits = config.bridge;
+  const source = registrySource === undefined ? registrySourceFromConfig(config) : (registrySource ?? undefined);
+  let registry = source ? await source.load() : undefined;
+  if (registry) metrics.registryDevices = registry.size.devices;
+  const clients = new Map<Client, ClientState>();
+  const wills = new WeakMap<Client, { topic: string; retain: boolean }>();
+
+  /** Closes a client; v5 clients first get a DISCONNECT with the reason. Runs `then` once closed. */
+  const drop = (client: Client, reasonCode: number, then: () => void = () => undefined) => {
+    if (client.closed) return then();
+    client.disconnect({ reasonCode }, then);
+  };
 
   const broker = await Aedes.createBroker({
     id: 'kots-bridge',
+    // An oversized frame is refused while it is parsed, before its payload is buffered (room for the topic and properties).
+    maximumPacketSize: limits.maxPayloadBytes + 1024,
+    preConnect: (client, packet, callback) => {
+      if (broker.connectedClients >= limits.maxConnections) {
+        metrics.refused('max_connections');
+        logger.warn({ client: packet.clientId?.slice(0, 80), max: limits.maxConnections }, 'bridge.maxConnections reached: connection refused');
+        return callback(new Error('too many connections'), false);
+      }
+      if (packet.will) wills.set(client, { topic: packet.will.topic, retain: packet.will.retain === true });
+      callback(null, true);
+    },
+    authenticate: (client, username, password, callback) => {
+      authenticate(registry, client.id, username, password).then(
+        (verdict) => {
+          if (verdict.ok) {
+            const will = wills.get(client);
+            const willDenied = will && publishDenial(verdict.identity, will.topic, will.retain);
+            // The registry may have changed while the password was being checked.
+            if (!willDenied && stillValid(verdict.identity, registry)) {
+              clients.set(client, { identity: verdict.identity, bucket: new TokenBucket(limits.maxMessagesPerMinute / 60, limits.rateBurst) });
+              return callback(null, true);
+            }
+            verdict = { ok: false, code: CONNACK.notAuthorized, label: 'will_denied', reason: willDenied ?? 'registry changed during login' };
+          }
+          metrics.refused(verdict.label);
+          logger.warn({ client: client.id.slice(0, 80), username: username?.slice(0, 80), reason: verdict.reason }, 'connection refused');
+          callback(Object.assign(new Error(verdict.reason), { returnCode: verdict.code }), false);
+        },
+        (error: unknown) => {
+          logger.error({ err: errorMessage(error) }, 'authentication failed unexpectedly');
+          callback(Object.assign(new Error('server unavailable'), { returnCode: 3 }), false);
+        },
+      );
+    },
     authorizePublish: (client, packet, callback) => {
       if (!client) return callback(null); // the broker's own messages (wills are checked at CONNECT)
+      const state = clients.get(client);
+      if (!state) return callback(new Error('not authenticated'));
+      const who = describeIdentity(state.identity);
       if (packet.payload.length > limits.maxPayloadBytes) {
         metrics.refused('payload_too_large');
-        logger.warn({ client: client.id, bytes: packet.payload.length }, 'payload over bridge.maxPayloadBytes; disconnecting');
-        return callback(new Error('payload too large'));
+        logger.warn({ client: client.id, who, bytes: packet.payload.length }, 'payload over bridge.maxPayloadBytes: disconnecting');
+        return drop(client, REASON.packetTooLarge, () => callback(new Error('payload too large')));
       }
-      const topic = parseDeviceTopic(packet.topic);
-      if (topic?.kind !== 'weather') return callback(null);
-      metrics.received();
-      metrics.inFlight++;
-      forwarder
-        .forward(packet.topic, Buffer.from(packet.payload))
-        .then(
-          () => callback(null),
-          (error) => {
-            logger.error({ err: errorMessage(error) }, 'reading not forwarded; the device will send it again');
-            callback(error as Error);
-          },
-        )
-        .finally(() => metrics.inFlight--);
+      const denial = publishDenial(state.identity, packet.topic, packet.retain);
+      if (denial) {
+        metrics.refused('acl_publish');
+        logger.warn({ client: client.id, who, topic: packet.topic.slice(0, 200), reason: denial }, 'publish refused');
+        // v3.1.1: the connection closes; v5: PUBACK "not authorized" and the connection stays.
+        return callback(new Error(denial));
+      }
+      const wait = state.bucket.take();
+      if (wait === Number.POSITIVE_INFINITY) {
+        metrics.refused('rate_limited');
+        logger.warn({ client: client.id, who, rate: limits.maxMessagesPerMinute, burst: limits.rateBurst }, 'client far over its message rate: disconnecting it as abusive');
+        return drop(client, REASON.messageRateTooHigh, () => callback(new Error('message rate too high')));
+      }
+      const proceed = () => {
+        if (client.closed) return callback(new Error('client gone'));
+        if (parseDeviceTopic(packet.topic)?.kind !== 'weather') return callback(null);
+        metrics.received();
+        metrics.inFlight++;
+        forwarder
+          .forward(packet.topic, Buffer.from(packet.payload))
+          .then(
+            () => callback(null),
+            (error) => {
+              // No PUBACK (a v5 "refused" PUBACK would make the device drop the reading): close, the device sends it again.
+              logger.error({ err: errorMessage(error) }, 'reading not forwarded; the device will send it again');
+              drop(client, REASON.serverShuttingDown, () => callback(error as Error));
+            },
+          )
+          .finally(() => metrics.inFlight--);
+      };
+      if (wait > 0) setTimeout(proceed, wait);
+      else proceed();
+    },
+    authorizeSubscribe: (client, subscription, callback) => {
+      const state = clients.get(client);
+      const denial = state ? subscribeDenial(state.identity, subscription.topic) : 'not authenticated';
+      if (denial) {
+        metrics.refused('acl_subscribe');
+        logger.warn({ client: client.id, who: state && describeIdentity(state.identity), filter: subscription.topic.slice(0, 200), reason: denial }, 'subscription refused');
+        return callback(null, null); // SUBACK failure (0x80; v5: 0x87), the connection stays
+      }
+      callback(null, subscription);
     },
   });
   broker.on('client', () => {
     metrics.connections++;
     metrics.connectionsTotal++;
   });
-  broker.on('clientDisconnect', () => metrics.connections--);
+  broker.on('clientDisconnect', (client) => {
+    metrics.connections--;
+    clients.delete(client);
+  });
   broker.on('clientError', (client, error) => logger.debug({ client: client.id, err: error.message }, 'client error'));
 
+  const applyRegistry = (next: Registry) => {
+    registry = next;
+    metrics.registryReloads++;
+    metrics.registryDevices = next.size.devices;
+    let closed = 0;
+    for (const [client, state] of clients) {
+      if (stillValid(state.identity, next)) continue;
+      closed++;
+      clients.delete(client);
+      metrics.refused('revoked_live');
+      logger.warn({ client: client.id, who: describeIdentity(state.identity) }, 'removed, revoked or re-keyed in the registry: closing its connection');
+      drop(client, REASON.notAuthorized);
+    }
+    logger.info({ source: source?.description, ...next.size, closed }, 'device registry reloaded');
+  };
+  source?.watch(applyRegistry, (error) => {
+    metrics.registryReloadFailures++;
+    logger.error({ source: source.description, err: error.message }, 'device registry reload failed: keeping the previous one');
+  });
+  if (registry) logger.info({ source: source?.description, ...registry.size }, 'device registry loaded');
+  else logger.warn('no device registry (bridge.registryFile / bridge.registryVaultPath): accepting anonymous devices, topic identity still enforced');
+
   const listeners = await openListeners(broker, config.bridge, limits.maxConnections);
-  logger.info({ port: listeners.port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort }, 'bridge listening');
+  const metricsServer = limits.metricsPort === undefined ? undefined : await startMetricsServer(metrics, health ?? sinkHealthOf(sink), limits.metricsPort, limits.host);
+  logger.info({ port: listeners.port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort, metricsPort: metricsServer?.port }, 'bridge listening');
 
   return {
     broker,
     listeners,
     metrics,
+    metricsServer,
+    registry: () => registry,
     async close() {
+      source?.close();
+      await metricsServer?.close();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listeners.close();
     },

@@ -7,6 +7,9 @@ export class BridgeMetrics {
   readonly rejectedByReason = new Map<string, number>();
   readonly refusedByReason = new Map<string, number>();
   inFlight = 0;
+  registryDevices = 0;
+  registryReloads = 0;
+  registryReloadFailures = 0;
   private latencies: number[] = [];
 
   received(): void {
@@ -35,7 +38,7 @@ export class BridgeMetrics {
     return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   }
 
-  render(extra: { kafkaHealthy: boolean }): string {
+  render(extra: { kafkaHealthy: boolean; kafkaWaiting?: number }): string {
     const lines = [
       '# HELP kots_bridge_connections Connected MQTT clients.',
       '# TYPE kots_bridge_connections gauge',
@@ -60,8 +63,19 @@ export class BridgeMetrics {
       '# HELP kots_bridge_kafka_latency_ms Time from receiving a reading to Kafka\'s acknowledgement.',
       '# TYPE kots_bridge_kafka_latency_ms summary',
       ...[0.5, 0.9, 0.99].map((q) => `kots_bridge_kafka_latency_ms{quantile="${q}"} ${this.latencyQuantile(q).toFixed(2)}`),
+      '# HELP kots_bridge_kafka_up 1 while Kafka acknowledges, 0 while the bridge holds acknowledgements waiting for it.',
       '# TYPE kots_bridge_kafka_up gauge',
       `kots_bridge_kafka_up ${extra.kafkaHealthy ? 1 : 0}`,
+      '# HELP kots_bridge_kafka_waiting_records Records queued or being sent to Kafka.',
+      '# TYPE kots_bridge_kafka_waiting_records gauge',
+      `kots_bridge_kafka_waiting_records ${extra.kafkaWaiting ?? 0}`,
+      '# HELP kots_bridge_registry_devices Devices in the loaded registry.',
+      '# TYPE kots_bridge_registry_devices gauge',
+      `kots_bridge_registry_devices ${this.registryDevices}`,
+      '# TYPE kots_bridge_registry_reloads_total counter',
+      `kots_bridge_registry_reloads_total ${this.registryReloads}`,
+      '# TYPE kots_bridge_registry_reload_failures_total counter',
+      `kots_bridge_registry_reload_failures_total ${this.registryReloadFailures}`,
     ];
     return `${lines.join('\n')}\n`;
   }

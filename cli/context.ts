@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig, type KotsConfig } from '../core/config/index.js';
 import { ConfigError, KotsError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { loadConfigWithSecrets } from '../core/secrets/index.js';
 
 export interface CommandContext {
   config: KotsConfig;
@@ -18,6 +19,14 @@ export function globalConfigFile(command: Command): string | undefined {
 export function loadContext(command: Command, overrides: Record<string, unknown> = {}, name = 'kots'): CommandContext {
   const file = globalConfigFile(command);
   const config = loadConfig({ ...(file ? { file } : {}), overrides });
+  const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name });
+  return { config, logger };
+}
+
+/** loadContext plus secrets: `vault:` references and Vault default paths resolved once, at start (core/secrets). */
+export async function loadContextAsync(command: Command, overrides: Record<string, unknown> = {}, name = 'kots'): Promise<CommandContext> {
+  const file = globalConfigFile(command);
+  const config = await loadConfigWithSecrets({ ...(file ? { file } : {}), overrides });
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name });
   return { config, logger };
 }

@@ -1,10 +1,14 @@
 /** The one `kots` command, a sub-command per stage. */
 import { Command } from 'commander';
 import { registerAgentCommands } from '../agent/cli.js';
+import { registerAlertsCommand } from './commands/alerts.js';
 import { registerBridgeCommand } from './commands/bridge.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerConsumerCommand } from './commands/consumer.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerSqlCommand } from './commands/sql.js';
+import { registerConsolidateCommand } from './commands/consolidate.js';
+import { registerChallengeCommand } from './commands/challenge.js';
 import { registerUpCommand } from './commands/up.js';
 import { reportFatal } from './context.js';
 import { KOTS_VERSION } from '../core/version.js';
@@ -19,7 +23,11 @@ registerUpCommand(program);
 registerAgentCommands(program);
 registerBridgeCommand(program);
 registerConsumerCommand(program);
+registerDashboardCommand(program);
+registerAlertsCommand(program);
 registerSqlCommand(program);
+registerConsolidateCommand(program);
+registerChallengeCommand(program);
 registerConfigCommands(program);
 
 program.parseAsync(process.argv).catch(reportFatal);

@@ -2,14 +2,14 @@ import type { Command } from 'commander';
 import { startKafkaConsumer } from '../../consumer/kafka-consumer.js';
 import { KotsError } from '../../core/errors.js';
 import { openLake } from '../../core/lake/index.js';
-import { loadContext, onShutdown } from '../context.js';
+import { loadContextAsync, onShutdown } from '../context.js';
 
 export function registerConsumerCommand(program: Command): void {
   program
     .command('consumer')
     .description('run the consumer: Kafka `weather` -> surreal events -> Parquet in the lake, alerts to `surreal-events`')
     .action(async (_opts, command: Command) => {
-      const { config, logger } = loadContext(command, {}, 'kots-consumer');
+      const { config, logger } = await loadContextAsync(command, {}, 'kots-consumer');
       if (config.kafka.brokers.length === 0) {
         throw new KotsError('CONFIG_INVALID', 'kafka.brokers: the consumer needs Kafka (set KAFKA_BROKERS or kafka.brokers)');
       }

@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { openLakeDatabase } from '../../lakehouse/database.js';
 import { formatResult, runQuery, writeParquet, type OutputFormat } from '../../lakehouse/format.js';
-import { loadContext } from '../context.js';
+import { loadContextAsync } from '../context.js';
 
 export function registerSqlCommand(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function registerSqlCommand(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'csv', 'json', 'parquet']).default('table'))
     .option('-o, --output <file>', 'file for --format parquet')
     .action(async (query: string | undefined, opts: { format: OutputFormat; output?: string }, command: Command) => {
-      const { config } = loadContext(command);
+      const { config } = await loadContextAsync(command);
       const db = await openLakeDatabase(config);
       try {
         if (query) {

@@ -18,27 +18,35 @@ import type { KotsConfig } from '../../core/config/index.js';
 import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { openLake } from '../../core/lake/index.js';
 import type { Logger } from '../../core/log.js';
-import { loadContext, onShutdown } from '../context.js';
+import { AlertRelay, startDashboard } from '../../dashboard/index.js';
+import { loadContextAsync, onShutdown } from '../context.js';
 
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('run everything on this machine: broker, simulated agents, bridge, consumer, lake (Kafka and S3 when configured)')
     .option('--no-agents', 'start without the simulated agents (devices connect from elsewhere)')
-    .action(async (opts: { agents: boolean }, command: Command) => {
-      const { config, logger } = loadContext(command, {}, 'kots-up');
+    .option('--dashboard-port <port>', 'also serve the dashboard on this port (dashboard.port)', (v) => Number(v))
+    .action(async (opts: { agents: boolean; dashboardPort?: number }, command: Command) => {
+      const { config, logger } = await loadContextAsync(command, { 'dashboard.port': opts.dashboardPort }, 'kots-up');
       const stack = await startStack(config, logger, { agents: opts.agents });
       onShutdown(() => stack.stop(), logger);
     });
 }
 
 export interface Stack {
+  /** The dashboard's address when dashboard.port is set. */
+  readonly dashboardUrl?: string;
   stop(): Promise<void>;
 }
 
 export async function startStack(config: KotsConfig, logger: Logger, options: { agents: boolean }): Promise<Stack> {
   const lake = openLake(config.lake);
-  const onAlert = (alert: SurrealAlert) => process.stdout.write(`\n⚡ ${alert.cityName} ${alert.localTime.slice(11, 16)} · ${alert.eventName}: ${alert.newsflash}\n`);
+  const alerts = new AlertRelay();
+  const onAlert = (alert: SurrealAlert) => {
+    process.stdout.write(`\n⚡ ${alert.cityName} ${alert.localTime.slice(11, 16)} · ${alert.eventName}: ${alert.newsflash}\n`);
+    alerts.publish(alert);
+  };
   let sink: ReadingSink;
   let pipeline: WeatherPipeline;
   let stopConsumer: () => Promise<void>;
@@ -61,6 +69,8 @@ export async function startStack(config: KotsConfig, logger: Logger, options: { 
   const bridge = await startBridge({ config, sink, logger });
   const brokerUrl = `mqtt://127.0.0.1:${bridge.listeners.port}`;
   process.stdout.write(`kots up: broker ${brokerUrl} · bus ${mode} · lake ${lake.describe()}\n`);
+  const dashboard = config.dashboard.port === undefined ? undefined : await startDashboard({ config, logger, brokerUrl, alerts, cities: config.up.cities ?? DEFAULT_CITIES });
+  if (dashboard) process.stdout.write(`kots up: dashboard ${dashboard.url}\n`);
 
   const agents: AgentHandle[] = [];
   if (options.agents) {
@@ -95,8 +105,10 @@ export async function startStack(config: KotsConfig, logger: Logger, options: { 
 
   const summary = setInterval(() => printSummary(pipeline, bridge.metrics.messagesIn), 2000);
   return {
+    ...(dashboard ? { dashboardUrl: dashboard.url } : {}),
     async stop() {
       clearInterval(summary);
+      await dashboard?.close();
       await Promise.all(agents.map((a) => a.stop()));
       await bridge.close();
       await stopConsumer();

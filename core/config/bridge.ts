@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { port } from './common.js';
+import { port, secret } from './common.js';
 
 export const bridgeSection = z
   .object({
@@ -9,15 +9,27 @@ export const bridgeSection = z
     tlsCertFile: z.string().optional().describe('Server certificate (PEM) for TLS.'),
     tlsKeyFile: z.string().optional().describe('Server key (PEM) for TLS.'),
     wsPort: port.optional().describe('MQTT over WebSocket port (for browser dashboards).'),
-    registryFile: z.string().optional().describe('Device registry (YAML with salted credential hashes); without it the bridge accepts anonymous devices.'),
-    maxPayloadBytes: z.number().int().positive().default(16 * 1024).describe('Largest accepted MQTT payload.'),
-    maxMessagesPerMinute: z.number().int().positive().default(600).describe('Per-device publish rate limit.'),
+    registryFile: z.string().optional().describe('Device registry (YAML with salted credential hashes, see bridge/README.md), watched and reloaded on change; without a registry (file or Vault) the bridge accepts anonymous devices.'),
+    registryVaultPath: z.string().optional().describe('Device registry in Vault KV v2 instead of a file: path inside vault.mount (e.g. kots/registry), key `registry` holding the YAML; polled every registryReloadSeconds. Needs vault.address and vault.token.'),
+    registryReloadSeconds: z.number().positive().default(2).describe('How often the registry is polled for changes (the file is also watched, so edits usually apply at once).'),
+    maxPayloadBytes: z.number().int().positive().default(16 * 1024).describe('Largest accepted MQTT payload; a larger packet closes the connection.'),
+    maxMessagesPerMinute: z.number().int().positive().default(600).describe('Per-device publish rate; a device over it is slowed (its PUBACKs wait).'),
+    rateBurst: z.number().int().positive().default(60).describe('Messages a device may send at once beyond its steady rate; a client that runs further ahead is disconnected as abusive.'),
     maxConnections: z.number().int().positive().default(20_000).describe('Connections beyond this are refused.'),
-    metricsPort: port.optional().describe('HTTP port of /metrics (Prometheus) and /healthz.'),
-    externalBrokerUrl: z.string().optional().describe('Subscribe to this existing broker instead of embedding one.'),
-    shareGroup: z.string().default('kots-bridge').describe('Shared-subscription group used in external broker mode.'),
+    metricsPort: port.optional().describe('HTTP port of /metrics (Prometheus) and /healthz (0 picks a free port; unset: no HTTP server).'),
+    externalBrokerUrl: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/.+/, 'expected a URL such as mqtt://host:1883').optional().describe('Subscribe to this existing broker (MQTT 5, shared subscription) instead of embedding aedes.'),
+    externalUsername: z.string().optional().describe('Username of the bridge on the external broker.'),
+    externalPassword: secret.optional().describe('Password of the bridge on the external broker.'),
+    externalConnections: z.number().int().min(1).max(64).default(4).describe('MQTT connections per bridge process in external mode; each holds one PUBACK at a time until Kafka acknowledges, so more connections = more readings in flight.'),
+    externalClientId: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, ".", "_" or "-", at most 40').optional().describe('Client id prefix of this bridge process on the external broker (connection i is <prefix>-<i>); default kots-bridge-<hostname>. Keep it stable across restarts so the broker re-delivers what was not acknowledged; give each process its own.'),
+    externalSessionExpirySeconds: z.number().int().min(0).default(3600).describe('How long the external broker keeps a stopped bridge\'s session (and the readings queued for it).'),
+    shareGroup: z.string().regex(/^[^/#+$]+$/, 'no "/", "#", "+" or "$"').default('kots-bridge').describe('Shared-subscription group used in external broker mode ($share/<group>/kots/v1/+/+/weather).'),
   })
   .strict()
+  .refine((b) => b.registryFile === undefined || b.registryVaultPath === undefined, {
+    message: 'give either registryFile or registryVaultPath, not both',
+    path: ['registryVaultPath'],
+  })
   .refine((b) => b.tlsPort === undefined || (b.tlsCertFile && b.tlsKeyFile), {
     message: 'tlsPort needs tlsCertFile and tlsKeyFile',
     path: ['tlsPort'],

@@ -12,6 +12,11 @@ export const dashboardSection = z
       .describe('Broker the dashboard subscribes to for live readings, status and health (default: mqtt.url; `kots up` uses its embedded broker).'),
     mqttUsername: z.string().optional().describe('Read-only MQTT identity of the dashboard (a dashboard user of the bridge registry).'),
     mqttPassword: secret.optional().describe('Password of the dashboard\'s MQTT identity.'),
+    loginRoles: z
+      .array(z.enum(['operator', 'dashboard']))
+      .min(1)
+      .default(['operator'])
+      .describe('Registry user roles (bridge.registryFile users) allowed to log in to the page; operators only by default.'),
     sessionHours: z.number().positive().default(12).describe('How long a login lasts.'),
     secureCookie: z.boolean().default(false).describe('Mark the session cookie Secure; set it when the page is served over HTTPS (a TLS proxy in front).'),
     silentAfterSeconds: z.number().positive().default(120).describe('A device with no message for this long is shown as silent (warning colour).'),

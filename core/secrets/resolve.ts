@@ -64,8 +64,8 @@ export async function resolveConfigWithSecrets(options: SecretLoadOptions = {}):
   try {
     const { values, fromVault } = await readFromVault(vault, leaves, given);
     // Pointing kots at an S3 bucket means "use S3" (as core/config/load.ts does for file and environment).
-    const lakeTarget = values['lake.bucket'] !== undefined || values['lake.endpoint'] !== undefined;
-    if (lakeTarget && !given.has('lake.kind') && !given.has('lake.bucket') && !given.has('lake.endpoint')) values['lake.kind'] = 's3';
+    const lakeTarget = ['lake.bucket', 'lake.endpoint'].some((path) => values[path] !== undefined || overrides[path] !== undefined);
+    if (lakeTarget && !given.has('lake.kind')) values['lake.kind'] = 's3';
     for (const [alias, path] of Object.entries(VAULT_ENV_ALIASES)) {
       if (given.get(path)?.origin === alias && path !== 'vault.token') values[path] = env[alias];
     }

@@ -1,0 +1,107 @@
+/**
+ * `kots consolidate`: raw Parquet of a day (or a range of days) becomes one
+ * de-duplicated, time-sorted part file per city (lakehouse/consolidate.ts).
+ * Safe to re-run and to kill at any point; Kestra runs it on a schedule (kestra/).
+ */
+import type { Command } from 'commander';
+import { KotsError } from '../../core/errors.js';
+import { openLake } from '../../core/lake/index.js';
+import { consolidatePartition, dateRange, partitionsOf, type PartitionResult } from '../../lakehouse/consolidate.js';
+import { openDuck } from '../../lakehouse/duckdb.js';
+import { loadContext } from '../context.js';
+
+interface ConsolidateCliOptions {
+  date?: string;
+  from?: string;
+  to?: string;
+  city?: string;
+  retentionHours?: number;
+  json?: boolean;
+}
+
+/** YYYY-MM-DD, or `today` / `yesterday` (UTC) for schedulers. */
+export function resolveDate(text: string, now = new Date()): string {
+  const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+  if (text === 'today') return day(0);
+  if (text === 'yesterday') return day(-1);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
+    throw new KotsError('USAGE', `expected a date as YYYY-MM-DD, today or yesterday, got "${text}"`);
+  }
+  return text;
+}
+
+function nonNegative(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new KotsError('USAGE', `--retention-hours expects a number >= 0, got "${text}"`);
+  return value;
+}
+
+function datesOf(opts: ConsolidateCliOptions): string[] {
+  if (opts.date && (opts.from || opts.to)) throw new KotsError('USAGE', 'give either --date or --from/--to, not both');
+  if (opts.from || opts.to) {
+    if (!opts.from || !opts.to) throw new KotsError('USAGE', '--from and --to go together (a backfill of a date range)');
+    return dateRange(resolveDate(opts.from), resolveDate(opts.to));
+  }
+  if (!opts.date) throw new KotsError('USAGE', 'say which day: --date YYYY-MM-DD (or today, yesterday), or --from/--to for a range');
+  return [resolveDate(opts.date)];
+}
+
+function summary(r: PartitionResult): string {
+  const what =
+    r.status === 'empty'
+      ? 'no raw files'
+      : r.status === 'unchanged'
+        ? `up to date: ${r.rows} readings in ${r.part}`
+        : `${r.inputRows} rows from ${r.newRaw} new raw files → ${r.rows} readings in ${r.part}`;
+  const removed = [r.removedRaw ? `removed ${r.removedRaw} raw files` : '', r.removedParts ? `removed ${r.removedParts} superseded parts` : ''].filter(Boolean).join(', ');
+  return `date=${r.date} city=${r.city}: ${what}${removed ? `; ${removed}` : ''} (${r.elapsedMs} ms)`;
+}
+
+export function registerConsolidateCommand(program: Command): void {
+  program
+    .command('consolidate')
+    .description('compact the raw Parquet of a day into one de-duplicated, time-sorted file per city; raw removed only after verification and the retention')
+    .option('--date <date>', 'day to consolidate (YYYY-MM-DD, today, yesterday; UTC)')
+    .option('--from <date>', 'first day of a backfill range')
+    .option('--to <date>', 'last day of a backfill range (inclusive)')
+    .option('--city <slug>', 'only this city')
+    .option('--retention-hours <n>', 'hours after the end of a day before its raw files are removed (default: consolidate.rawRetentionHours)', nonNegative)
+    .option('--json', 'print one JSON object per partition instead of a line of text')
+    .action(async (opts: ConsolidateCliOptions, command: Command) => {
+      const dates = datesOf(opts);
+      if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city)) throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
+      const { config, logger } = loadContext(command, {}, 'kots-consolidate');
+      const lake = openLake(config.lake);
+      const duck = await openDuck(config);
+      const retentionHours = opts.retentionHours ?? config.consolidate.rawRetentionHours;
+      const started = Date.now();
+      let failures = 0;
+      let readings = 0;
+      let inputRows = 0;
+      try {
+        for (const date of dates) {
+          for (const partition of await partitionsOf(lake, date, opts.city)) {
+            try {
+              const result = await consolidatePartition(
+                { lake, connection: duck.connection, retentionHours, onStep: (p, step, detail) => logger.debug({ ...p, step }, detail) },
+                partition,
+              );
+              readings += result.rows;
+              inputRows += result.inputRows;
+              process.stdout.write(`${opts.json ? JSON.stringify(result) : summary(result)}\n`);
+            } catch (error) {
+              failures++;
+              // One bad partition must not stop the others; the exit code says something failed.
+              logger.error({ ...partition, err: (error as Error).message }, 'consolidation failed');
+              process.stderr.write(`date=${partition.date} city=${partition.city}: FAILED: ${(error as Error).message}\n`);
+            }
+          }
+        }
+      } finally {
+        duck.close();
+      }
+      const seconds = (Date.now() - started) / 1000;
+      if (!opts.json) process.stdout.write(`consolidated ${dates.length} day(s) of ${lake.describe()}: ${readings} readings (${inputRows} raw rows read) in ${seconds.toFixed(1)} s${failures ? `, ${failures} partition(s) FAILED` : ''}\n`);
+      if (failures > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,83 @@
+/**
+ * Who may log in to the dashboard: users of the bridge's registry
+ * (bridge/registry) with a login role (`dashboard.loginRoles`, operators by
+ * default), checked against their scrypt hash. The registry is the same one
+ * the bridge reads, reloaded on change, so revoking a user also ends their
+ * dashboard sessions at their next request.
+ */
+import type { Logger } from 'pino';
+import { verifyCredential } from '../bridge/registry/credentials.js';
+import type { Registry, UserRole } from '../bridge/registry/registry.js';
+import { FileRegistrySource, type RegistrySource } from '../bridge/registry/sources.js';
+import type { KotsConfig } from '../core/config/index.js';
+import { errorMessage, KotsError } from '../core/errors.js';
+
+export interface Operator {
+  name: string;
+  role: UserRole;
+}
+
+/** The small interface the server needs; tests and other registries can stand behind it. */
+export interface OperatorDirectory {
+  /** The user when the name and password match a login-allowed, unrevoked user; undefined otherwise. */
+  verify(name: string, password: string): Promise<Operator | undefined>;
+  /** Whether a logged-in user may still use the dashboard (not removed, revoked or demoted since). */
+  stillAllowed(name: string): boolean;
+  close(): void;
+}
+
+/** A password check that costs the same whether or not the user exists, so timing does not tell names apart. */
+const DUMMY_HASH = '$scrypt$ln=14,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+export class RegistryOperators implements OperatorDirectory {
+  private registry: Registry;
+
+  private constructor(
+    private readonly source: RegistrySource,
+    initial: Registry,
+    private readonly roles: readonly UserRole[],
+    logger: Logger,
+  ) {
+    this.registry = initial;
+    source.watch(
+      (registry) => {
+        this.registry = registry;
+        logger.info({ registry: source.description }, 'dashboard: registry reloaded');
+      },
+      (error) => logger.error({ registry: source.description, err: errorMessage(error) }, 'dashboard: registry reload failed; the previous one stays in force'),
+    );
+  }
+
+  static async open(source: RegistrySource, roles: readonly UserRole[], logger: Logger): Promise<RegistryOperators> {
+    return new RegistryOperators(source, await source.load(), roles, logger);
+  }
+
+  async verify(name: string, password: string): Promise<Operator | undefined> {
+    const user = this.registry.user(name);
+    const allowed = user !== undefined && !user.revoked && this.roles.includes(user.role);
+    const match = await verifyCredential(password, allowed ? user.hash : DUMMY_HASH);
+    return allowed && match ? { name: user.name, role: user.role } : undefined;
+  }
+
+  stillAllowed(name: string): boolean {
+    const user = this.registry.user(name);
+    return user !== undefined && !user.revoked && this.roles.includes(user.role);
+  }
+
+  close(): void {
+    this.source.close();
+  }
+}
+
+/** The operator directory of the configured registry; a dashboard without one refuses to start. */
+export async function openOperatorDirectory(config: KotsConfig, logger: Logger): Promise<OperatorDirectory> {
+  const file = config.bridge.registryFile;
+  if (!file) {
+    throw new KotsError(
+      'CONFIG_INVALID',
+      'dashboard: bridge.registryFile is not set, so there is no operator to log in as. Point it (or KOTS_BRIDGE_REGISTRY_FILE) at the registry holding a user with role ' +
+        `${config.dashboard.loginRoles.join(' or ')} (see dashboard/README.md).`,
+    );
+  }
+  return RegistryOperators.open(new FileRegistrySource(file, 2000), config.dashboard.loginRoles, logger);
+}
