@@ -99,6 +99,8 @@ export function registerAgentCommands(program: Command, options: RegisterOptions
     if (Number.isNaN(from.getTime())) throw new KotsError('USAGE', `--from expects a date such as 2024-01-01, got "${opts.from}"`);
     const logger = agentLogger(config);
     const result = await runSimulation({ config, logger, from, days: opts.days, intervalMinutes: opts.intervalMinutes });
-    process.stdout.write(`simulated ${result.readings} readings of ${result.cities} cities from ${from.toISOString()} over ${opts.days} days in ${(result.elapsedMs / 1000).toFixed(1)} s\n`);
+    const summary = `simulated ${result.readings} readings of ${result.cities} cities from ${from.toISOString()} over ${opts.days} days in ${(result.elapsedMs / 1000).toFixed(1)} s\n`;
+    // Everything is acknowledged and stopped; do not wait for handles other commands' modules may hold.
+    process.stdout.write(summary, () => process.exit(0));
   });
 }

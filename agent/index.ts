@@ -4,10 +4,11 @@
  * removing a reading only on its PUBACK. See agent/README.md.
  */
 import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import type { KotsConfig } from '../core/config/index.js';
 import { KotsError, errorMessage } from '../core/errors.js';
-import type { Reading } from '../core/reading.js';
+import type { CurrentWeather, Reading } from '../core/reading.js';
 import { deviceTopic } from '../core/topics.js';
 import { resolveCity, type ResolvedCity } from './cities.js';
 import { healthMessage, type AgentStats } from './health.js';
@@ -55,6 +56,8 @@ export interface AgentHandle {
 
 /** Readings in the spool beyond which a simulation waits for acknowledgements. */
 const SIMULATION_BACKLOG = 200;
+/** Readings a simulated clock takes (and fsyncs) at once. */
+const SIMULATION_BATCH = 50;
 
 export function agentLogger(config: KotsConfig): pino.Logger {
   // stdout is for data (`--once` prints the reading); logs go to stderr.
@@ -171,7 +174,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     client.publish(topics.health, JSON.stringify(message), { qos: 0 });
   };
 
-  let linkClient: import('mqtt').MqttClient | undefined;
+  let linkClient: MqttClient | undefined;
   const link = new MqttLink({
     mqtt: config.mqtt,
     clientId: deviceId,
@@ -221,12 +224,19 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   const context: ReadingContext = { deviceId, city, source: source.kind };
   const takeReadings = async () => {
     while (maxReadings === undefined || stats.taken < maxReadings) {
-      const at = await pacer.next();
-      if (!at) return;
+      const room = maxReadings === undefined ? SIMULATION_BATCH : Math.min(SIMULATION_BATCH, maxReadings - stats.taken);
+      const times = await pacer.next(room);
+      if (times.length === 0) return;
       try {
-        const weather = await source.read(at);
-        spool.append((seq) => JSON.stringify(buildReading(context, seq, at, weather)));
-        stats.taken++;
+        const observations: Array<{ at: Date; weather: CurrentWeather }> = [];
+        for (const at of times) observations.push({ at, weather: await source.read(at) });
+        // One fsync for the batch: a simulated clock has many readings ready at once.
+        const firstSeq = spool.nextSeq();
+        spool.append((seq) => {
+          const { at, weather } = observations[seq - firstSeq]!;
+          return JSON.stringify(buildReading(context, seq, at, weather));
+        }, observations.length);
+        stats.taken += observations.length;
         refresh();
         sender.pump();
       } catch (error) {

@@ -102,6 +102,8 @@ export class MqttLink {
       if (client !== this.client) return;
       this.connected = true;
       this.backoff.reset();
+      // Small QoS 1 publishes and their PUBACKs must not wait for Nagle's algorithm.
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.options.logger.info({ url: settings.url }, 'connected to the broker');
       client.publish(statusTopic, 'online', { qos: 1, retain: true });
       if (this.options.subscriptions.length > 0) {

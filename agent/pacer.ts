@@ -8,8 +8,12 @@
 import { HashedRandom } from './simulator/random.js';
 
 export interface Pacer {
-  /** Waits for the moment of the next reading and returns it; undefined when there is none (end of simulation, stopped). */
-  next(): Promise<Date | undefined>;
+  /**
+   * Waits for the moment of the next reading(s) and returns them, at most `max`
+   * (only a simulated clock has several ready at once); empty when there are
+   * none left (end of simulation, stopped).
+   */
+  next(max: number): Promise<Date[]>;
   /** Ends any wait at once. */
   cancel(): void;
 }
@@ -35,8 +39,8 @@ export class RealTimePacer implements Pacer {
     private readonly random: () => number = Math.random,
   ) {}
 
-  async next(): Promise<Date | undefined> {
-    if (this.cancelled) return undefined;
+  async next(): Promise<Date[]> {
+    if (this.cancelled) return [];
     let wait = randomIntervalMs(this.intervals(), this.random());
     // The first wait is a random share of an interval: boot-time spread.
     if (this.first) wait *= this.random();
@@ -46,7 +50,7 @@ export class RealTimePacer implements Pacer {
       this.timer = setTimeout(resolve, wait);
     });
     this.wake = undefined;
-    return this.cancelled ? undefined : new Date();
+    return this.cancelled ? [] : [new Date()];
   }
 
   cancel(): void {
@@ -77,14 +81,16 @@ export class SimulatedPacer implements Pacer {
     this.clock = options.from.getTime() + randomIntervalMs(options.intervals, this.random.uniform(1, 0)) * this.random.uniform(2, 0);
   }
 
-  async next(): Promise<Date | undefined> {
-    if (this.cancelled || this.clock >= this.options.until.getTime()) return undefined;
+  async next(max: number): Promise<Date[]> {
+    if (this.cancelled || this.clock >= this.options.until.getTime()) return [];
     await this.options.room();
-    if (this.cancelled) return undefined;
-    const at = new Date(this.clock);
-    this.step++;
-    this.clock += randomIntervalMs(this.options.intervals, this.random.uniform(3, this.step));
-    return at;
+    const times: Date[] = [];
+    while (!this.cancelled && times.length < max && this.clock < this.options.until.getTime()) {
+      times.push(new Date(this.clock));
+      this.step++;
+      this.clock += randomIntervalMs(this.options.intervals, this.random.uniform(3, this.step));
+    }
+    return times;
   }
 
   cancel(): void {

@@ -14,7 +14,7 @@
  *
  * Acknowledgements may arrive out of order inside the in-flight window; the
  * head only moves over a contiguous acknowledged prefix. The head is persisted
- * lazily (at most every `headFlushMs`): a crash before that re-sends a few
+ * lazily (at most every `headFlushMs`, 1 s by default): a crash before that re-sends a few
  * acknowledged readings, which QoS 1 (at least once) allows and de-duplication
  * by reading id downstream absorbs. Nothing is ever removed before its PUBACK.
  *
@@ -81,7 +81,7 @@ export class DiskSpool {
     private readonly options: SpoolOptions,
   ) {
     this.segmentBytes = options.segmentBytes ?? Math.min(1024 * 1024, Math.max(4096, Math.floor(options.maxBytes / 8)));
-    this.headFlushMs = options.headFlushMs ?? 200;
+    this.headFlushMs = options.headFlushMs ?? 1000;
   }
 
   /** Opens (or creates) the spool in `dir` and indexes what an earlier run left there. */

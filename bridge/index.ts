@@ -192,7 +192,10 @@ export async function startBridge({ config, sink, logger, registrySource, health
   if (registry) logger.info({ source: source?.description, ...registry.size }, 'device registry loaded');
   else logger.warn('no device registry (bridge.registryFile / bridge.registryVaultPath): accepting anonymous devices, topic identity still enforced');
 
-  const listeners = await openListeners(broker, config.bridge, limits.maxConnections);
+  const listeners = await openListeners(broker, config.bridge, limits.maxConnections, () => {
+    metrics.refused('max_connections');
+    logger.warn({ max: limits.maxConnections }, 'bridge.maxConnections reached: connection refused');
+  });
   const metricsServer = limits.metricsPort === undefined ? undefined : await startMetricsServer(metrics, health ?? sinkHealthOf(sink), limits.metricsPort, limits.host);
   logger.info({ port: listeners.port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort, metricsPort: metricsServer?.port }, 'bridge listening');
 

@@ -28,10 +28,12 @@ function closeServer(server: NetServer | HttpServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-export async function openListeners(broker: Aedes, config: KotsConfig['bridge'], maxConnections: number): Promise<Listeners> {
+/** `onRefused` hears of each socket dropped because `maxConnections` sockets are already open on that door. */
+export async function openListeners(broker: Aedes, config: KotsConfig['bridge'], maxConnections: number, onRefused: () => void = () => undefined): Promise<Listeners> {
   const servers: Array<NetServer | HttpServer> = [];
   const tcp = createNetServer(broker.handle);
   tcp.maxConnections = maxConnections;
+  tcp.on('drop', onRefused);
   servers.push(tcp);
   const result: Listeners = {
     port: await listen(tcp, config.port, config.host),
@@ -42,6 +44,7 @@ export async function openListeners(broker: Aedes, config: KotsConfig['bridge'],
   if (config.tlsPort !== undefined) {
     const tls = createTlsServer({ cert: readFileSync(config.tlsCertFile!), key: readFileSync(config.tlsKeyFile!) }, broker.handle);
     tls.maxConnections = maxConnections;
+    tls.on('drop', onRefused);
     servers.push(tls);
     result.tlsPort = await listen(tls, config.tlsPort, config.host);
   }

@@ -117,8 +117,10 @@ export class WeatherPipeline {
     this.updateBufferStats();
     while (this.bufferedBytes > this.options.maxBufferedBytes && !this.abort.signal.aborted) {
       await Promise.race([state.flushing, sleep(1000)]);
-      await this.options.hooks.heartbeat?.().catch(() => undefined);
+      // Not awaited: a heartbeat may wait on the group coordinator, and this loop must keep checking the buffers.
+      void this.options.hooks.heartbeat?.().catch(() => undefined);
       if (this.bufferedBytes > this.options.maxBufferedBytes) this.flushAged(0);
+      this.options.logger.debug({ partition, bufferedBytes: this.bufferedBytes }, 'waiting for batches to be written before taking more');
     }
   }
 

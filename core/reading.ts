@@ -15,12 +15,16 @@ const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 // Control and bidi-override characters let a name spoof what a log or dashboard shows.
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]/;
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
 const safeText = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !UNSAFE_TEXT.test(s), 'contains control or bidirectional-override characters');
+    .refine((s) => !UNSAFE_TEXT.test(s), 'contains control or bidirectional-override characters')
+    // A lone surrogate (a JSON "\ud800" escape) is no character at all; it turns into U+FFFD wherever it is written out.
+    .refine((s) => !LONE_SURROGATE.test(s), 'contains a lone UTF-16 surrogate');
 
 const finite = () => z.number().finite();
 

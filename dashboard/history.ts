@@ -44,7 +44,6 @@ export interface EventHeatmap {
 
 export interface LakeSeed {
   cities: Array<{ city: KnownCity; current: CityConditions; perMinute: Array<[number, number]> }>;
-  devices: Array<{ deviceId: string; city: string; lastSeen: string }>;
   events: FeedEvent[];
 }
 
@@ -116,7 +115,11 @@ export class LakeHistory {
     return { period, cities, events, counts };
   }
 
-  /** What the live state starts from: latest conditions, readings of the last hour, devices, recent events. */
+  /**
+   * What the live state starts from: latest conditions, readings of the last hour, recent events.
+   * Devices come from the broker alone (retained status): the lake also holds devices of
+   * past simulations and retired hardware, which would only clutter the fleet table.
+   */
   async seed(nowMs = Date.now()): Promise<LakeSeed> {
     const hourAgo = nowMs / 1000 - 3600;
     const latest = await this.query(
@@ -133,10 +136,6 @@ export class LakeHistory {
         WHERE date >= ?::DATE AND epoch(current_time_utc) > ?
         GROUP BY ALL`,
       [dayOf(hourAgo), hourAgo],
-    );
-    const devices = await this.query(
-      `SELECT device_id, any_value(city) AS city, strftime(max(current_time_utc), '%Y-%m-%dT%H:%M:%S.%gZ') AS last_seen
-         FROM readings GROUP BY device_id`,
     );
     const events = await this.query(
       `SELECT id, city, name, device_id,
@@ -173,7 +172,6 @@ export class LakeHistory {
         },
         perMinute: minutes.get(String(r.city)) ?? [],
       })),
-      devices: devices.map((r) => ({ deviceId: String(r.device_id), city: String(r.city), lastSeen: String(r.last_seen) })),
       events: events.map((r) => ({
         readingId: String(r.id),
         city: String(r.city),

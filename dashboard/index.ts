@@ -71,7 +71,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   try {
     const seed = await history.seed();
     for (const city of seed.cities) state.seedCity(city.city, city.current, city.perMinute);
-    for (const device of seed.devices) state.seedDevice(device.deviceId, device.city, device.lastSeen);
     for (const event of [...seed.events].reverse()) state.addEvent(event);
   } catch (error) {
     logger.warn({ err: errorMessage(error) }, 'dashboard: could not read history from the lake; live data only until it can');

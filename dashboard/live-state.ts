@@ -187,14 +187,6 @@ export class LiveState extends EventEmitter<LiveStateEvents> {
     for (const [minute, count] of perMinute) entry.perMinute.set(minute, (entry.perMinute.get(minute) ?? 0) + count);
   }
 
-  /** Seeds a device known from the lake (it may never come back online). */
-  seedDevice(deviceId: string, city: string, lastSeen: string): void {
-    this.city(city);
-    const existing = this.devices.get(deviceId);
-    if (existing?.lastSeen && existing.lastSeen >= lastSeen) return;
-    this.devices.set(deviceId, { ...(existing ?? { deviceId, city, status: 'unknown' }), lastSeen });
-  }
-
   private tile(slug: string): CityTile {
     const entry = this.cities.get(slug)!;
     const since = Math.floor((this.now() - HOUR_MS) / MINUTE_MS);

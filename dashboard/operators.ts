@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import { verifyCredential } from '../bridge/registry/credentials.js';
 import type { Registry, UserRole } from '../bridge/registry/registry.js';
+import { registrySourceFromConfig } from '../bridge/registry/index.js';
 import { FileRegistrySource, type RegistrySource } from '../bridge/registry/sources.js';
 import type { KotsConfig } from '../core/config/index.js';
 import { errorMessage, KotsError } from '../core/errors.js';
@@ -69,15 +70,19 @@ export class RegistryOperators implements OperatorDirectory {
   }
 }
 
-/** The operator directory of the configured registry; a dashboard without one refuses to start. */
+/**
+ * The operator directory of the configured registry: dashboard.registryFile,
+ * else the bridge's own (file or Vault). A dashboard without one refuses to start.
+ */
 export async function openOperatorDirectory(config: KotsConfig, logger: Logger): Promise<OperatorDirectory> {
-  const file = config.bridge.registryFile;
-  if (!file) {
+  const file = config.dashboard.registryFile;
+  const source = file ? new FileRegistrySource(file, config.bridge.registryReloadSeconds * 1000) : registrySourceFromConfig(config);
+  if (!source) {
     throw new KotsError(
       'CONFIG_INVALID',
-      'dashboard: bridge.registryFile is not set, so there is no operator to log in as. Point it (or KOTS_BRIDGE_REGISTRY_FILE) at the registry holding a user with role ' +
+      'dashboard: no registry to check logins against. Set bridge.registryFile (or bridge.registryVaultPath, or dashboard.registryFile) to a registry holding a user with role ' +
         `${config.dashboard.loginRoles.join(' or ')} (see dashboard/README.md).`,
     );
   }
-  return RegistryOperators.open(new FileRegistrySource(file, 2000), config.dashboard.loginRoles, logger);
+  return RegistryOperators.open(source, config.dashboard.loginRoles, logger);
 }

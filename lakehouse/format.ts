@@ -9,9 +9,16 @@ export interface QueryResult {
   rows: unknown[][];
 }
 
+const WIDE_INTEGERS = new Set(['BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT']);
+
 export async function runQuery(connection: DuckDBConnection, sql: string): Promise<QueryResult> {
   const reader = await connection.runAndReadAll(sql);
-  return { columns: reader.columnNames(), rows: reader.getRowsJson() as unknown[][] };
+  const wide = reader.columnTypes().map((t) => WIDE_INTEGERS.has(t.toString()));
+  // JSON-safe values keep 64-bit integers as strings; counts (nearly always small) read better as numbers.
+  const rows = (reader.getRowsJson() as unknown[][]).map((row) =>
+    row.map((value, i) => (wide[i] && typeof value === 'string' && Number.isSafeInteger(Number(value)) ? Number(value) : value)),
+  );
+  return { columns: reader.columnNames(), rows };
 }
 
 export async function writeParquet(connection: DuckDBConnection, sql: string, file: string): Promise<void> {

@@ -1,23 +1,24 @@
 import type { Command } from 'commander';
+import { startExternalBridge } from '../../bridge/external.js';
 import { startBridge } from '../../bridge/index.js';
 import { KafkaReadingSink } from '../../bridge/kafka-sink.js';
 import { KotsError } from '../../core/errors.js';
 import { createKafka, ensureTopics } from '../../core/kafka.js';
-import { loadContextAsync, onShutdown } from '../context.js';
+import { loadContext, onShutdown } from '../context.js';
 
 export function registerBridgeCommand(program: Command): void {
   program
     .command('bridge')
-    .description('run the MQTT bridge: devices publish readings, the bridge validates them and produces them to Kafka')
+    .description('run the MQTT bridge: devices publish readings (embedded aedes, or an external broker with bridge.externalBrokerUrl), the bridge validates them and produces them to Kafka')
     .action(async (_opts, command: Command) => {
-      const { config, logger } = await loadContextAsync(command, {}, 'kots-bridge');
+      const { config, logger } = loadContext(command, {}, 'kots-bridge');
       if (config.kafka.brokers.length === 0) {
         throw new KotsError('CONFIG_INVALID', 'kafka.brokers: the bridge needs Kafka (set KAFKA_BROKERS or kafka.brokers); `kots up` runs without it');
       }
       const kafka = createKafka(config.kafka, logger, '-bridge');
       await ensureTopics(kafka, config.kafka);
       const sink = await KafkaReadingSink.connect({ kafka, weatherTopic: config.kafka.weatherTopic, deadLetterTopic: config.kafka.deadLetterTopic, logger });
-      const bridge = await startBridge({ config, sink, logger });
+      const bridge = config.bridge.externalBrokerUrl ? await startExternalBridge({ config, sink, logger }) : await startBridge({ config, sink, logger });
       onShutdown(async () => {
         await bridge.close();
         await sink.close();

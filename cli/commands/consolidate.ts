@@ -8,7 +8,7 @@ import { KotsError } from '../../core/errors.js';
 import { openLake } from '../../core/lake/index.js';
 import { consolidatePartition, dateRange, partitionsOf, type PartitionResult } from '../../lakehouse/consolidate.js';
 import { openDuck } from '../../lakehouse/duckdb.js';
-import { loadContext } from '../context.js';
+import { loadContextAsync } from '../context.js';
 
 interface ConsolidateCliOptions {
   date?: string;
@@ -70,7 +70,7 @@ export function registerConsolidateCommand(program: Command): void {
     .action(async (opts: ConsolidateCliOptions, command: Command) => {
       const dates = datesOf(opts);
       if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city)) throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
-      const { config, logger } = loadContext(command, {}, 'kots-consolidate');
+      const { config, logger } = await loadContextAsync(command, {}, 'kots-consolidate');
       const lake = openLake(config.lake);
       const duck = await openDuck(config);
       const retentionHours = opts.retentionHours ?? config.consolidate.rawRetentionHours;

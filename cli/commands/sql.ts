@@ -3,9 +3,20 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { openLake } from '../../core/lake/index.js';
 import { openLakeDatabase } from '../../lakehouse/database.js';
 import { formatResult, runQuery, writeParquet, type OutputFormat } from '../../lakehouse/format.js';
+import { checkMotherDuckConfig, motherduckStatements } from '../../lakehouse/motherduck.js';
+import { readSnapshot } from '../../lakehouse/snapshot.js';
+import { viewStatements } from '../../lakehouse/views.js';
 import { loadContextAsync } from '../context.js';
+
+interface SqlOptions {
+  format: OutputFormat;
+  output?: string;
+  motherduck?: boolean;
+  dryRun?: boolean;
+}
 
 export function registerSqlCommand(program: Command): void {
   program
@@ -14,9 +25,21 @@ export function registerSqlCommand(program: Command): void {
     .argument('[query]', 'SQL to run')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'csv', 'json', 'parquet']).default('table'))
     .option('-o, --output <file>', 'file for --format parquet')
-    .action(async (query: string | undefined, opts: { format: OutputFormat; output?: string }, command: Command) => {
+    .option('--motherduck', 'create the views in MotherDuck (md:<duckdb.motherduckDatabase>); the default when duckdb.motherduckToken is set')
+    .option('--no-motherduck', 'use a local in-memory DuckDB even when a MotherDuck token is configured')
+    .option('--dry-run', 'print the statements that create the views (credentials shown as ***) and exit without connecting')
+    .action(async (query: string | undefined, opts: SqlOptions, command: Command) => {
       const { config } = await loadContextAsync(command);
-      const db = await openLakeDatabase(config);
+      const motherduck = opts.motherduck ?? config.duckdb.motherduckToken !== undefined;
+      if (motherduck) checkMotherDuckConfig(config);
+      if (opts.dryRun) {
+        const lake = openLake(config.lake);
+        const snapshot = await readSnapshot(lake);
+        const statements = motherduck ? motherduckStatements(config, lake, snapshot).map((s) => s.shown) : viewStatements(lake, snapshot).map((s) => s.sql);
+        process.stdout.write(`-- ${motherduck ? `MotherDuck md:${config.duckdb.motherduckDatabase}` : 'local DuckDB'} over ${lake.describe()}\n${statements.map((s) => `${s};`).join('\n')}\n`);
+        return;
+      }
+      const db = await openLakeDatabase(config, undefined, { motherduck });
       try {
         if (query) {
           await runOne(db.connection, query, opts);

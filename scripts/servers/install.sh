@@ -31,7 +31,7 @@ kafka_installed() {
 }
 
 write_kafka_wrappers() {
-  local home="$1" bin="$1/bin"
+  local bin="$1/bin"
   mkdir -p "$bin"
   cat >"$bin/kafka-run-class.sh" <<'EOF'
 #!/usr/bin/env bash
@@ -51,6 +51,7 @@ EOF
     kafka-storage.sh:kafka.tools.StorageTool; do
     name="${pair%%:*}"
     class="${pair#*:}"
+    # shellcheck disable=SC2016  # the $(...) belongs in the written script
     printf '#!/usr/bin/env bash\nexec "$(dirname "${BASH_SOURCE[0]}")/kafka-run-class.sh" %s "$@"\n' "$class" >"$bin/$name"
   done
   chmod +x "$bin"/*.sh
@@ -68,11 +69,13 @@ install_kafka() {
   rm -rf "$tmp"
   mkdir -p "$tmp/build" "$tmp/config"
   cp "$KOTS_SERVERS_DIR/kafka/pom.xml" "$tmp/build/pom.xml"
-  (cd "$tmp/build" && mvn -B -q -ntp -Dstyle.color=never \
+  if ! (cd "$tmp/build" && mvn -B -ntp -Dstyle.color=never \
     -Dkafka.version="$KOTS_KAFKA_VERSION" -Dlog4j.version="$KOTS_LOG4J_VERSION" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$tmp/lib") ||
-    kots_die "kafka: maven could not fetch org.apache.kafka:kafka_2.13:$KOTS_KAFKA_VERSION"
+    -DincludeScope=runtime -DoutputDirectory="$tmp/lib" >"$tmp/build/mvn.log" 2>&1); then
+    tail -n 40 "$tmp/build/mvn.log" >&2
+    kots_die "kafka: maven could not fetch org.apache.kafka:kafka_2.13:$KOTS_KAFKA_VERSION (log: $tmp/build/mvn.log)"
+  fi
   rm -rf "$tmp/build"
   cp "$KOTS_SERVERS_DIR/kafka/log4j2.xml" "$KOTS_SERVERS_DIR/kafka/tools-log4j2.xml" "$tmp/config/"
   write_kafka_wrappers "$tmp"
@@ -83,7 +86,7 @@ install_kafka() {
   echo "$KOTS_KAFKA_VERSION" >"$tmp/.installed"
   rm -rf "$KOTS_KAFKA_HOME"
   mv "$tmp" "$KOTS_KAFKA_HOME"
-  kots_log "kafka $KOTS_KAFKA_VERSION: installed in $KOTS_KAFKA_HOME ($(ls "$KOTS_KAFKA_HOME/lib" | wc -l) jars)"
+  kots_log "kafka $KOTS_KAFKA_VERSION: installed in $KOTS_KAFKA_HOME ($(find "$KOTS_KAFKA_HOME/lib" -name '*.jar' | wc -l) jars)"
 }
 
 # ---------------------------------------------------------------- MinIO (Go module proxy)

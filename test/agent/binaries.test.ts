@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { parseReading } from '../../core/reading.js';
 import { buildAgentBinaries } from '../../agent/build/build.js';
 import { TARGETS, runCommand } from '../../agent/build/targets.js';
-import { startTestBroker, type TestBroker } from './broker.js';
+import { startTestBroker, waitFor, type TestBroker } from './broker.js';
 import { tempDir } from './config.js';
 
 const run = promisify(execFile);
@@ -44,7 +44,10 @@ describe('single-binary agent', () => {
       const [program, args] = runCommand(target, binaries[index]!, ['--config', configFile, '--count', '1']);
       const { stderr } = await run(program, args, { timeout: 120_000 });
       expect(stderr).not.toContain('Warning');
-      const mine = broker.received.filter((m) => m.clientId === deviceId && m.topic.endsWith('/weather'));
+      const weatherOf = () => broker.received.filter((m) => m.clientId === deviceId && m.topic.endsWith('/weather'));
+      // The agent exits on its PUBACK, which aedes writes before it emits 'publish'.
+      await waitFor(() => weatherOf().length >= 1, 'the reading at the broker', 5000);
+      const mine = weatherOf();
       expect(mine).toHaveLength(1);
       const verdict = parseReading(mine[0]!.payload);
       expect(verdict.ok).toBe(true);

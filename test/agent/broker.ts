@@ -30,6 +30,7 @@ export async function startTestBroker(port = 0, received: ReceivedMessage[] = []
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     aedes.handle(socket);
   });

@@ -82,6 +82,8 @@ describe('agent process crash during a broker outage', () => {
     const exitCode = await new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
     expect(exitCode).toBe(0);
 
+    // aedes emits 'publish' just after it wrote the PUBACK the agent exited on.
+    await waitFor(() => new Set(weatherSeqs(received)).size >= takenBeforeCrash + 5, 'every reading at the broker', 5000).catch(() => {});
     const arrivals = firstArrivals(weatherSeqs(received));
     // Everything the first process took, then the second one's five readings, each seq once in arrival order.
     expect(arrivals).toEqual(Array.from({ length: takenBeforeCrash + 5 }, (_, i) => i + 1));

@@ -14,6 +14,12 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
+/** aedes writes the PUBACK before it emits 'publish' (DESIGN.md), so a drained agent can be a moment ahead of the record. */
+async function arrived(broker: { received: TestBroker['received'] }, count: number): Promise<Reading[]> {
+  await waitFor(() => readingsOf(broker).length >= count, `${count} readings at the broker`);
+  return readingsOf(broker);
+}
+
 function readingsOf(broker: { received: TestBroker['received'] }): Reading[] {
   return broker.received
     .filter((m) => m.topic.endsWith('/weather'))
@@ -32,7 +38,7 @@ describe('startAgent', () => {
     cleanups.push(() => agent.stop());
     await agent.finished;
     await agent.drained();
-    const readings = readingsOf(broker);
+    const readings = await arrived(broker, 5);
     expect(readings.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(new Set(readings.map((r) => r.id)).size).toBe(5);
     expect(readings[0]).toMatchObject({ device_id: 'dev-test', city: { slug: 'takamatsu', name: 'Takamatsu' }, source: 'simulated' });
@@ -40,6 +46,16 @@ describe('startAgent', () => {
     const status = broker.received.find((m) => m.topic === 'kots/v1/takamatsu/dev-test/status');
     expect(status).toMatchObject({ payload: 'online', retain: true });
     expect(agent.stats()).toMatchObject({ taken: 5, acked: 5, spooled: 0, dropped: 0 });
+  });
+
+  it('asked for MQTT 5 by a 3.1.1-only broker (aedes), falls back to 3.1.1 and publishes', async () => {
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.close());
+    const agent = await startAgent({ config: testAgentConfig(broker.url, {}, { protocolVersion: 5 }), logger: silent, maxReadings: 2 });
+    cleanups.push(() => agent.stop());
+    await agent.finished;
+    await agent.drained();
+    expect((await arrived(broker, 2)).map((r) => r.seq)).toEqual([1, 2]);
   });
 
   it('keeps the per-device seq across restarts (persisted in the spool folder)', async () => {
@@ -52,7 +68,7 @@ describe('startAgent', () => {
       await agent.drained();
       await agent.stop();
     }
-    expect(readingsOf(broker).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await arrived(broker, 6)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('takes readings while the broker is down and delivers all of them, in order, when it returns', async () => {
@@ -73,6 +89,7 @@ describe('startAgent', () => {
     broker = await startTestBroker(port, received);
     await agent.finished;
     await agent.drained();
+    await waitFor(() => new Set(readingsOf({ received }).map((r) => r.seq)).size >= 80, 'all 80 readings at the broker');
     const seqs = firstArrivals(readingsOf({ received }).map((r) => r.seq));
     const taken = agent.stats().taken;
     expect(taken).toBe(80);
@@ -149,7 +166,7 @@ describe('runSimulation (kots simulate)', () => {
     const config = { ...base, up: { ...base.up, cities: [DEFAULT_CITIES[0]!, DEFAULT_CITIES[3]!] } };
     const from = new Date('2024-01-01T00:00:00Z');
     const result = await runSimulation({ config, logger: silent, from, days: 2, intervalMinutes: 30 });
-    const readings = readingsOf(broker);
+    const readings = await arrived(broker, result.readings);
     expect(result.readings).toBe(readings.length);
     expect(readings.length).toBeGreaterThan(2 * 2 * 48 * 0.8);
     expect(new Set(readings.map((r) => r.city.slug))).toEqual(new Set(['takamatsu', 'reykjavik']));

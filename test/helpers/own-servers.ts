@@ -1,0 +1,47 @@
+/**
+ * A server of the test's own (own port, own data folder), started with the same
+ * scripts as the shared ones, for tests that stop a server mid-stream.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+const SCRIPTS = fileURLToPath(new URL('../../scripts/servers/', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface OwnServer {
+  env: Record<string, string>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function ownMinio(): Promise<OwnServer & { endpoint: string }> {
+  const port = await freePort();
+  const env = {
+    KOTS_STATE: mkdtempSync(join(tmpdir(), 'kots-own-minio-')),
+    KOTS_MINIO_PORT: String(port),
+    KOTS_MINIO_CONSOLE_PORT: String(await freePort()),
+  };
+  const script = (name: string) => run('bash', [join(SCRIPTS, name), 'minio'], { env: { ...process.env, ...env }, timeout: 120_000 });
+  return {
+    env,
+    endpoint: `http://127.0.0.1:${port}`,
+    start: async () => void (await script('start.sh')),
+    stop: async () => void (await script('stop.sh')),
+  };
+}
