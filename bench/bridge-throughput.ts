@@ -292,11 +292,12 @@ async function scryptCost(): Promise<number> {
   return (performance.now() - started) / n;
 }
 
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const command = `npx tsx bench/bridge-throughput.ts --connections ${CONNECTIONS} --active ${ACTIVE} --seconds ${SECONDS} --inflight ${INFLIGHT}`;
-process.stdout.write(`${command}\n(ulimit -n ${process.env.ULIMIT_N ?? '?'}; ${new Date().toISOString()})\n`);
+process.stdout.write(`${command}\n(ulimit -n ${process.env.ULIMIT_N ?? '?'}; load average ${loadAverage()}; ${new Date().toISOString()})\n`);
 const runs = [await benchBridge(), await benchMosquitto()];
 const verifyMs = await scryptCost();
-process.stdout.write(`\n${command}\n`);
+process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${(await import('node:os')).cpus().length} cores)\n`);
 process.stdout.write(`| broker | connections | RSS idle | RSS connected | per device | connect time | QoS 1 readings/s (${ACTIVE} devices, ${INFLIGHT} in flight each) | PUBACK p50 / p90 / p99 / max ms | PUBACKed | delivered | lost |\n|---|---|---|---|---|---|---|---|---|---|---|\n`);
 for (const r of runs) {
   const perDeviceKb = ((r.connectedRssMb - r.idleRssMb) * 1024) / CONNECTIONS;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { followAlerts } from '../../consumer/alerts.js';
 import { KotsError } from '../../core/errors.js';
-import { loadContext, onShutdown } from '../context.js';
+import { loadContextAsync, onShutdown } from '../context.js';
 
 export function registerAlertsCommand(program: Command): void {
   program
@@ -10,7 +10,7 @@ export function registerAlertsCommand(program: Command): void {
     .option('--from-beginning', 'start from the first event the topic holds (for a new alerts group)')
     .option('--webhook <url>', 'post each event to this Slack-compatible webhook (overrides consumer.alertsWebhookUrl)')
     .action(async (opts: { fromBeginning?: boolean; webhook?: string }, command: Command) => {
-      const { config, logger } = loadContext(command, opts.webhook ? { 'consumer.alertsWebhookUrl': opts.webhook } : {}, 'kots-alerts');
+      const { config, logger } = await loadContextAsync(command, opts.webhook ? { 'consumer.alertsWebhookUrl': opts.webhook } : {}, 'kots-alerts');
       if (config.kafka.brokers.length === 0) throw new KotsError('CONFIG_INVALID', 'kafka.brokers: `kots alerts` follows the surreal-events topic in Kafka (set KAFKA_BROKERS); `kots up` without Kafka prints events itself');
       const follower = await followAlerts({ config, logger, fromBeginning: opts.fromBeginning ?? false });
       onShutdown(() => follower.stop(), logger);

@@ -4,14 +4,14 @@ import { startBridge } from '../../bridge/index.js';
 import { KafkaReadingSink } from '../../bridge/kafka-sink.js';
 import { KotsError } from '../../core/errors.js';
 import { createKafka, ensureTopics } from '../../core/kafka.js';
-import { loadContext, onShutdown } from '../context.js';
+import { loadContextAsync, onShutdown } from '../context.js';
 
 export function registerBridgeCommand(program: Command): void {
   program
     .command('bridge')
     .description('run the MQTT bridge: devices publish readings (embedded aedes, or an external broker with bridge.externalBrokerUrl), the bridge validates them and produces them to Kafka')
     .action(async (_opts, command: Command) => {
-      const { config, logger } = loadContext(command, {}, 'kots-bridge');
+      const { config, logger } = await loadContextAsync(command, {}, 'kots-bridge');
       if (config.kafka.brokers.length === 0) {
         throw new KotsError('CONFIG_INVALID', 'kafka.brokers: the bridge needs Kafka (set KAFKA_BROKERS or kafka.brokers); `kots up` runs without it');
       }

@@ -92,19 +92,21 @@ $('login-form').addEventListener('submit', async (submit) => {
   submit.preventDefault();
   $('login-error').textContent = '';
   $('login-submit').disabled = true;
+  let body;
   try {
-    const body = await api('/api/login', {
+    body = await api('/api/login', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username: $('username').value, password: $('password').value }),
     });
     $('password').value = '';
-    await start(body.user);
   } catch (error) {
     $('login-error').textContent = error.message;
+    return;
   } finally {
     $('login-submit').disabled = false;
   }
+  await start(body.user);
 });
 
 $('logout').addEventListener('click', async () => {
@@ -120,7 +122,11 @@ async function start(user) {
   $('login-view').hidden = true;
   $('session').hidden = false;
   $('app').hidden = false;
-  await loadSnapshot();
+  try {
+    await loadSnapshot();
+  } catch (error) {
+    console.error('snapshot failed', error);
+  }
   openStream();
   await Promise.all([loadHistory(), loadHeatmap()]);
 }
@@ -515,8 +521,8 @@ function renderMap() {
   const box = mapBounds();
   mapBox = box;
   const root = svg('svg', { viewBox: `${box.x0} ${box.y0} ${box.w} ${box.h}`, role: 'img', 'aria-label': 'Cities by latitude and longitude' });
-  for (let lon = -150; lon <= 150; lon += 30) root.append(svg('line', { class: 'grid', x1: lon + 180, x2: lon + 180, y1: MAP.y0, y2: MAP.y0 + MAP.h }));
-  for (let lat = -60; lat <= 60; lat += 30) root.append(svg('line', { class: lat === 0 ? 'equator' : 'grid', x1: 0, x2: 360, y1: 90 - lat, y2: 90 - lat }));
+  for (let lon = -150; lon <= 150; lon += 30) root.append(svg('line', { class: 'grid', x1: lon + 180, x2: lon + 180, y1: 0, y2: 180 }));
+  for (let lat = -60; lat <= 60; lat += 30) root.append(svg('line', { class: lat === 0 ? 'equator' : 'grid', x1: 0, x2: 400, y1: 90 - lat, y2: 90 - lat }));
   root.append(svg('g', { id: 'map-cities' }));
   $('map').replaceChildren(root);
   for (const city of state.cities.values()) renderMapCity(city, false);

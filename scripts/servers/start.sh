@@ -42,9 +42,10 @@ launch() {
   echo $! >"$dir/$name.pid"
 }
 
-# wait_ready NAME LOG CHECK-FUNCTION : wait until CHECK succeeds, the process dies, or timeout.
+# wait_ready NAME "LOG..." CHECK-FUNCTION : wait until CHECK succeeds, the process dies, or
+# timeout; on failure the LOG files (space separated) are shown.
 wait_ready() {
-  local name="$1" log="$2" check="$3" deadline
+  local name="$1" logs="$2" check="$3" deadline log
   local pidfile="$KOTS_STATE/$name/$name.pid"
   deadline=$(($(date +%s) + KOTS_START_TIMEOUT))
   while :; do
@@ -53,13 +54,13 @@ wait_ready() {
     fi
     if ! kots_pid_alive "$pidfile"; then
       kots_log "$name: the process exited during start"
-      kots_log_tail "$log"
+      for log in $logs; do kots_log_tail "$log"; done
       rm -f "$pidfile"
       exit 1
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
       kots_log "$name: not ready after ${KOTS_START_TIMEOUT}s (pid $(cat "$pidfile"), still running; stop it with stop.sh $name)"
-      kots_log_tail "$log"
+      for log in $logs; do kots_log_tail "$log"; done
       exit 1
     fi
     sleep 0.3
@@ -105,7 +106,7 @@ start_kafka() {
   local data="${KOTS_KAFKA_DATA:-$dir/data}"
   [ -f "$home/.installed" ] || kots_die "kafka: not installed in $home (run scripts/servers/install.sh kafka)"
   mkdir -p "$dir/logs"
-  if already_running kafka kafka_ready "$dir/logs/server.log"; then return; fi
+  if already_running kafka kafka_ready "$dir/logs/stdout.log $dir/logs/server.log"; then return; fi
   port_free_or_die kafka "$KOTS_KAFKA_PORT"
   port_free_or_die kafka-controller "$KOTS_KAFKA_CONTROLLER_PORT"
   if [ -n "$FRESH" ]; then
@@ -165,7 +166,7 @@ EOF
   launch kafka "$dir/logs/stdout.log" java $KOTS_KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dkafka.logs.dir="$dir/logs" "$java_log" \
     -cp "$home/lib/*" kafka.Kafka "$dir/server.properties"
-  wait_ready kafka "$dir/logs/server.log" kafka_ready
+  wait_ready kafka "$dir/logs/stdout.log $dir/logs/server.log" kafka_ready
   kots_log "kafka: ready (pid $(cat "$dir/kafka.pid"), log $dir/logs/server.log)"
 }
 

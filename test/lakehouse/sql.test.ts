@@ -114,7 +114,7 @@ describe('kots sql over the lake', () => {
       const file = join(mkdtempSync(join(tmpdir(), 'kots-out-')), 'out.parquet');
       await writeParquet(db.connection, `${sql};`, file);
       const check = await (await DuckDBInstance.create(':memory:')).connect();
-      const back = (await check.runAndReadAll(`SELECT city, readings FROM '${file}' ORDER BY city`)).getRowsJson();
+      const back = (await runQuery(check, `SELECT city, readings FROM '${file}' ORDER BY city`)).rows;
       expect(back).toEqual(result.rows);
       expect(readFileSync(file).subarray(0, 4).toString()).toBe('PAR1');
     } finally {
