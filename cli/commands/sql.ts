@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { KotsError } from '../../core/errors.js';
 import { openLake } from '../../core/lake/index.js';
 import { openLakeDatabase } from '../../lakehouse/database.js';
 import { formatResult, runQuery, writeParquet, type OutputFormat } from '../../lakehouse/format.js';
@@ -16,6 +17,7 @@ interface SqlOptions {
   output?: string;
   motherduck?: boolean;
   dryRun?: boolean;
+  file?: string;
 }
 
 export function registerSqlCommand(program: Command): void {
@@ -27,6 +29,7 @@ export function registerSqlCommand(program: Command): void {
     .option('-o, --output <file>', 'file for --format parquet')
     .option('--motherduck', 'create the views in MotherDuck (md:<duckdb.motherduckDatabase>); the default when duckdb.motherduckToken is set')
     .option('--no-motherduck', 'use a local in-memory DuckDB even when a MotherDuck token is configured')
+    .option('--file <path>', 'run the SQL in this file (e.g. analysis/05-local-hour.sql); statements separated by ";"')
     .option('--dry-run', 'print the statements that create the views (credentials shown as ***) and exit without connecting')
     .action(async (query: string | undefined, opts: SqlOptions, command: Command) => {
       const { config } = await loadContextAsync(command);
@@ -38,6 +41,10 @@ export function registerSqlCommand(program: Command): void {
         const statements = motherduck ? motherduckStatements(config, lake, snapshot).map((s) => s.shown) : viewStatements(lake, snapshot).map((s) => s.sql);
         process.stdout.write(`-- ${motherduck ? `MotherDuck md:${config.duckdb.motherduckDatabase}` : 'local DuckDB'} over ${lake.describe()}\n${statements.map((s) => `${s};`).join('\n')}\n`);
         return;
+      }
+      if (opts.file) {
+        if (query) throw new KotsError('USAGE', 'give the SQL either as an argument or with --file, not both');
+        query = readFileSync(opts.file, 'utf8');
       }
       const db = await openLakeDatabase(config, undefined, { motherduck });
       try {

@@ -413,7 +413,7 @@ function buildCharts() {
         plugins: [eventMarkers(), cursorReadout(spec)],
         scales: { x: { time: true } },
         axes: [
-          { ...axis, show: i === CHARTS.length - 1, size: i === CHARTS.length - 1 ? 36 : 0 },
+          { ...axis, show: i === CHARTS.length - 1, size: i === CHARTS.length - 1 ? 48 : 0 },
           { ...axis, size: 52, values: (u, values) => values.map((v) => `${v}${spec.unit === '%' ? '%' : ''}`) },
         ],
         series: [{}, { label: `${spec.label} (${spec.unit})`, stroke: spec.colour, fill: spec.fill, width: 2, spanGaps: false, points: { show: false } }],

@@ -104,7 +104,7 @@ install_minio() {
   # build is interrupted); they are removed after a successful build to save ~2 GB.
   local work="$KOTS_CACHE/.build-minio"
   mkdir -p "$work/bin"
-  kots_log "minio $KOTS_MINIO_VERSION: building with $(go version | cut -d' ' -f3) (go install; about 5-10 min on 2 cores)"
+  kots_log "minio $KOTS_MINIO_VERSION: building with $(go version | cut -d' ' -f3) (go install; 6-25 min on 2 cores, depending on load)"
   # Version stamps as MinIO's own release build sets them, taken from the pseudo-version
   # (v0.0.0-YYYYMMDDhhmmss-commit); without them it calls itself DEVELOPMENT.GOGET.
   local ldflags="-s -w" stamp commit pkg=github.com/minio/minio/cmd

@@ -146,8 +146,12 @@ EOF
   local java_log="-Dlog4j2.configurationFile=$KOTS_SERVERS_DIR/kafka/log4j2.xml"
   if [ ! -f "$data/meta.properties" ]; then
     local cluster_id
-    # a Kafka cluster id is 16 random bytes in unpadded base64url (what 'random-uuid' prints)
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    # a Kafka cluster id is 16 random bytes in unpadded base64url (what 'random-uuid' prints);
+    # one starting with '-' would be taken for an option by the storage tool: draw again
+    cluster_id="-"
+    while [[ "$cluster_id" != [A-Za-z0-9]* ]]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    done
     kots_log "kafka: formatting $data (cluster id $cluster_id)"
     java -Dlog4j2.configurationFile="$KOTS_SERVERS_DIR/kafka/tools-log4j2.xml" -cp "$home/lib/*" \
       kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$dir/server.properties" \

@@ -183,17 +183,18 @@ describe('dashboard in Chromium (playwright-core)', () => {
     expect(await page.locator('#chart-temp canvas').count()).toBe(1);
     await expect.poll(() => page.textContent('#heat-period'), { timeout: 15_000 }).toBe('last 6h');
     await expect.poll(() => page.locator('#heatmap td.cell').count(), { timeout: 20_000, interval: 2000 }).toBeGreaterThan(0);
-    await page.click('#periods button[data-period="1h"]');
-    await expect.poll(() => page.getAttribute('#charts', 'data-period'), { timeout: 15_000 }).toBe('1h');
 
-    await page.waitForTimeout(1500); // let the last tiles' flash settle for the picture
-    await page.screenshot({ path: join(OUTPUT, 'desktop.png'), fullPage: true });
+    // For the picture: a city with events, over a day (clicking a tile selects its charts).
+    await page.click('.tile[data-city="yakutsk"]');
+    await page.click('#periods button[data-period="24h"]');
+    await expect.poll(async () => `${await page.getAttribute('#charts', 'data-period')} ${await page.textContent('#chart-note')}`, { timeout: 15_000 }).toMatch(/^24h Yakutsk/);
+    await page.screenshot({ path: join(OUTPUT, 'desktop.png'), fullPage: true, animations: 'disabled' });
     copyFileSync(join(OUTPUT, 'desktop.png'), join(process.cwd(), 'docs', 'dashboard.png'));
 
     // The same page on a phone screen: no horizontal scrolling of the page itself.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(500);
-    await page.screenshot({ path: join(OUTPUT, 'phone.png'), fullPage: true });
+    await page.screenshot({ path: join(OUTPUT, 'phone.png'), fullPage: true, animations: 'disabled' });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
 
