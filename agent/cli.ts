@@ -6,7 +6,8 @@
  * a global `-c, --config`, from there (optsWithGlobals), then KOTS_CONFIG.
  */
 import type { Command } from 'commander';
-import { loadConfig, type KotsConfig } from '../core/config/index.js';
+import type { KotsConfig } from '../core/config/index.js';
+import { loadConfigWithSecrets } from '../core/secrets/index.js';
 import { KotsError } from '../core/errors.js';
 import { agentLogger, startAgent, takeOneReading } from './index.js';
 import { runSimulation } from './simulate.js';
@@ -21,9 +22,10 @@ function configFile(command: Command): string | undefined {
   return (command.optsWithGlobals() as { config?: string }).config ?? process.env.KOTS_CONFIG;
 }
 
-function load(command: Command): KotsConfig {
+/** Settings from file and environment, secrets (the OpenWeather key, the MQTT password) optionally from Vault. */
+function load(command: Command): Promise<KotsConfig> {
   const file = configFile(command);
-  return loadConfig(file ? { file } : {});
+  return loadConfigWithSecrets(file ? { file } : {});
 }
 
 function positiveInteger(name: string) {
@@ -68,7 +70,7 @@ export function registerAgentCommands(program: Command, options: RegisterOptions
       .option('--once', 'take one reading, print it as JSON, and exit (no spool, no broker)')
       .option('--count <n>', 'take this many readings, wait until the broker acknowledged all of them, and exit', positiveInteger('--count')),
   ).action(async (opts: AgentCliOptions, command: Command) => {
-    const config = load(command);
+    const config = await load(command);
     if (opts.once) {
       process.stdout.write(`${JSON.stringify(await takeOneReading(config), null, 2)}\n`);
       return;
@@ -94,7 +96,7 @@ export function registerAgentCommands(program: Command, options: RegisterOptions
       .option('--days <n>', 'number of days', positiveInteger('--days'), 30)
       .option('--interval-minutes <n>', 'simulated minutes between readings of a city (randomised ±50%)', positiveInteger('--interval-minutes'), 10),
   ).action(async (opts: { from: string; days: number; intervalMinutes: number }, command: Command) => {
-    const config = load(command);
+    const config = await load(command);
     const from = new Date(opts.from);
     if (Number.isNaN(from.getTime())) throw new KotsError('USAGE', `--from expects a date such as 2024-01-01, got "${opts.from}"`);
     const logger = agentLogger(config);

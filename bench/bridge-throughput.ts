@@ -226,7 +226,9 @@ async function benchBridge(): Promise<BrokerRun> {
     KOTS_BRIDGE_MAX_CONNECTIONS: String(CONNECTIONS + 100),
     KOTS_LOG_LEVEL: 'warn',
   };
-  const child = spawn(process.execPath, [KOTS_BIN, 'bridge'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // KOTS_BENCH_PROFILE=<dir>: write a V8 CPU profile of the bridge there (open it in Chrome DevTools).
+  const profile = process.env.KOTS_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.KOTS_BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, KOTS_BIN, 'bridge'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   try {
     await waitHttp(`http://127.0.0.1:${metricsPort}/healthz`);
     const result = await measure('kots-bridge', child.pid!, port, () => kafkaCount(`weather-${suffix}`));

@@ -7,8 +7,10 @@
  *   (retain only on status) and subscribes only to kots/v1/<its city>/<its id>/config.
  * - dashboard user: reads kots/v1/<city|+>/<device|+>/{weather,status,health}; publishes nothing.
  * - operator user: reads anything under kots/v1/ and publishes devices' `config`.
- * - without a registry (`kots up` on one machine) every client is an anonymous
- *   device named by its client id: same topic rules, plus dashboard reads.
+ * - without a registry (`kots up` on one machine) every client is anonymous: it may
+ *   publish device topics {weather,status,health} of any device (the reading must
+ *   still match its topic), subscribe to the config of the device named by its client
+ *   id, and read like a dashboard.
  *
  * Nobody subscribes to `#`, `$SYS`, `$share` or another device's config.
  */
@@ -73,11 +75,14 @@ export function publishDenial(identity: Identity, topic: string, retain: boolean
     if (identity.role === 'operator' && parsed.kind === 'config') return undefined;
     return `user ${identity.name} (${identity.role}) may not publish to ${topic}`;
   }
-  if (parsed.deviceId !== identity.id || (identity.city !== undefined && parsed.city !== identity.city)) {
+  // Anonymous mode proves no identity (any client id is accepted), so binding topics to it would add no safety;
+  // the reading's payload must still match its topic (checked by the forwarder).
+  const anonymous = identity.hash === undefined;
+  if (!anonymous && (parsed.deviceId !== identity.id || parsed.city !== identity.city)) {
     return `device ${identity.id} may publish only under ${MQTT_TOPIC_ROOT}/${identity.city ?? '<city>'}/${identity.id}/, not ${topic.slice(0, 120)}`;
   }
-  if (!DEVICE_PUBLISH_KINDS.has(parsed.kind)) return `device ${identity.id} may not publish ${parsed.kind}`;
-  if (retain && parsed.kind !== 'status') return `device ${identity.id} may retain only its status`;
+  if (!DEVICE_PUBLISH_KINDS.has(parsed.kind)) return `${anonymous ? 'an anonymous client' : `device ${identity.id}`} may not publish ${parsed.kind}`;
+  if (retain && parsed.kind !== 'status') return `${anonymous ? 'an anonymous client' : `device ${identity.id}`} may retain only a status`;
   return undefined;
 }
 

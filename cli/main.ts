@@ -6,6 +6,7 @@ import { registerBridgeCommand } from './commands/bridge.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerConsumerCommand } from './commands/consumer.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
+import { registerFleetCommand } from './commands/fleet.js';
 import { registerSqlCommand } from './commands/sql.js';
 import { registerConsolidateCommand } from './commands/consolidate.js';
 import { registerChallengeCommand } from './commands/challenge.js';
@@ -29,5 +30,6 @@ registerSqlCommand(program);
 registerConsolidateCommand(program);
 registerChallengeCommand(program);
 registerConfigCommands(program);
+registerFleetCommand(program);
 
 program.parseAsync(process.argv).catch(reportFatal);

@@ -3,13 +3,21 @@
  * views `readings` and `events`): series per city over a period, the
  * city × event heat-map, and the seed of the live state at start.
  *
- * One DuckDB connection answers one query at a time (a queue keeps them in
- * line). The views are built from the files present when they are created, so
- * the database is opened again every `lakeRefreshSeconds`, or at once when the
- * lake had no files yet or a query failed (raw files consolidated away).
+ * Scanning the lake's Parquet files for every chart would cost seconds, so
+ * the dashboard keeps a summary inside its DuckDB instance and answers from
+ * it: `dash_minutes` (per city and minute: sums and counts of temperature,
+ * wind, humidity) and `dash_events` (the surreal events), both over the last
+ * RETENTION_DAYS. The summary is refreshed lazily, when a question comes and
+ * it is older than `lakeRefreshSeconds`: the views are rebuilt from a fresh
+ * listing of the lake (lakehouse/snapshot.ts) and only yesterday and today are
+ * summarised again; the whole window is redone every FULL_REFRESH_MS (late
+ * data, consolidation). One question runs at a time (a queue).
  */
-import type { LakeDatabase } from '../lakehouse/database.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENTS } from '../consumer/events/catalog.js';
+import type { LakeDatabase } from '../lakehouse/database.js';
+import { readSnapshot } from '../lakehouse/snapshot.js';
+import { viewStatements } from '../lakehouse/views.js';
 import type { CityConditions, FeedEvent, KnownCity } from './live-state.js';
 
 export const PERIODS = { '1h': 3_600, '6h': 6 * 3_600, '24h': 24 * 3_600, '7d': 7 * 86_400, '30d': 30 * 86_400 } as const;
@@ -19,8 +27,11 @@ export function isPeriod(value: unknown): value is Period {
   return typeof value === 'string' && Object.hasOwn(PERIODS, value);
 }
 
-/** About this many points per chart, whatever the period. */
+/** About this many points per chart, whatever the period; never finer than the summary's minute. */
 const POINTS_PER_CHART = 240;
+const RETENTION_DAYS = 31;
+const FULL_REFRESH_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export interface CitySeries {
   city: string;
@@ -48,38 +59,54 @@ export interface LakeSeed {
 }
 
 type Row = Record<string, unknown>;
+type Value = string | number;
+
+const MINUTES_SELECT = `
+  SELECT date AS day, city, any_value(name) AS name,
+         floor(epoch(current_time_utc) / 60)::BIGINT AS minute,
+         count(*)::INTEGER AS n,
+         sum(main_temp) AS temp_sum, count(main_temp)::INTEGER AS temp_n,
+         sum(wind_speed) AS wind_sum, count(wind_speed)::INTEGER AS wind_n,
+         sum(main_humidity) AS hum_sum, count(main_humidity)::INTEGER AS hum_n
+    FROM readings WHERE date >= $FROM
+   GROUP BY date, city, minute`;
+
+const EVENTS_SELECT = `
+  SELECT date AS day, city, name, id, device_id,
+         epoch(current_time_utc)::DOUBLE AS t,
+         strftime(current_time_utc, '%Y-%m-%dT%H:%M:%S.%gZ') AS observed_at,
+         strftime(local_time, '%Y-%m-%dT%H:%M:%S') AS local_time,
+         event_id::INTEGER AS event_id, event_name, event_newsflash
+    FROM events WHERE date >= $FROM`;
 
 export class LakeHistory {
   private database: LakeDatabase | undefined;
-  private openedAt = 0;
-  private empty = true;
+  private refreshedAt = 0;
+  private fullAt = 0;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly open: () => Promise<LakeDatabase>,
     private readonly refreshMs: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  async series(city: string, period: Period, nowMs = Date.now()): Promise<CitySeries> {
+  async series(city: string, period: Period): Promise<CitySeries> {
     const seconds = PERIODS[period];
-    const bucket = Math.max(10, Math.ceil(seconds / POINTS_PER_CHART / 10) * 10);
-    const since = nowMs / 1000 - seconds;
+    const bucket = Math.max(60, Math.ceil(seconds / POINTS_PER_CHART / 60) * 60);
+    const since = this.now() / 1000 - seconds;
     const points = await this.query(
-      `SELECT (floor(epoch(current_time_utc) / ?) * ?)::DOUBLE AS t,
-              round(avg(main_temp) - 273.15, 2)::DOUBLE AS temp_c,
-              round(avg(wind_speed), 2)::DOUBLE AS wind_ms,
-              round(avg(main_humidity), 1)::DOUBLE AS humidity_pct
-         FROM readings
-        WHERE city = ? AND date >= ?::DATE AND epoch(current_time_utc) >= ?
+      `SELECT (floor(minute * 60 / ?) * ?)::DOUBLE AS t,
+              round(sum(temp_sum) / nullif(sum(temp_n), 0) - 273.15, 2)::DOUBLE AS temp_c,
+              round(sum(wind_sum) / nullif(sum(wind_n), 0), 2)::DOUBLE AS wind_ms,
+              round(sum(hum_sum) / nullif(sum(hum_n), 0), 1)::DOUBLE AS humidity_pct
+         FROM dash_minutes WHERE city = ? AND minute * 60 >= ?
         GROUP BY 1 ORDER BY 1`,
-      [bucket, bucket, city, dayOf(since), since],
+      [bucket, bucket, city, since],
     );
     const events = await this.query(
-      `SELECT epoch(current_time_utc)::DOUBLE AS t, event_id::INTEGER AS event_id, event_name
-         FROM events
-        WHERE city = ? AND date >= ?::DATE AND epoch(current_time_utc) >= ?
-        ORDER BY 1 LIMIT 500`,
-      [city, dayOf(since), since],
+      `SELECT * FROM (SELECT t, event_id, event_name FROM dash_events WHERE city = ? AND t >= ? ORDER BY t DESC LIMIT 500) ORDER BY t`,
+      [city, since],
     );
     return {
       city,
@@ -93,14 +120,12 @@ export class LakeHistory {
     };
   }
 
-  async heatmap(period: Period, nowMs = Date.now()): Promise<EventHeatmap> {
-    const since = nowMs / 1000 - PERIODS[period];
+  async heatmap(period: Period): Promise<EventHeatmap> {
+    const since = this.now() / 1000 - PERIODS[period];
     const rows = await this.query(
       `SELECT city, any_value(name) AS name, event_name, count(*)::INTEGER AS n
-         FROM events
-        WHERE date >= ?::DATE AND epoch(current_time_utc) >= ?
-        GROUP BY city, event_name`,
-      [dayOf(since), since],
+         FROM dash_events WHERE t >= ? GROUP BY city, event_name`,
+      [since],
     );
     const cityNames = new Map<string, string>();
     for (const r of rows) cityNames.set(String(r.city), String(r.name ?? r.city));
@@ -120,30 +145,19 @@ export class LakeHistory {
    * Devices come from the broker alone (retained status): the lake also holds devices of
    * past simulations and retired hardware, which would only clutter the fleet table.
    */
-  async seed(nowMs = Date.now()): Promise<LakeSeed> {
-    const hourAgo = nowMs / 1000 - 3600;
+  async seed(): Promise<LakeSeed> {
+    const hourAgoMinute = Math.floor(this.now() / 60_000) - 60;
     const latest = await this.query(
       `SELECT city, name, country, lat, lon,
               strftime(current_time_utc, '%Y-%m-%dT%H:%M:%S.%gZ') AS observed_at,
               main_temp, main_feels_like, wind_speed, wind_deg, clouds_all, main_humidity,
               weather_main, weather_description, weather_icon
-         FROM readings
+         FROM readings WHERE date >= ?::DATE
       QUALIFY row_number() OVER (PARTITION BY city ORDER BY current_time_utc DESC) = 1`,
+      [this.firstDay(RETENTION_DAYS)],
     );
-    const perMinute = await this.query(
-      `SELECT city, floor(epoch(current_time_utc) / 60)::DOUBLE AS minute, count(*)::INTEGER AS n
-         FROM readings
-        WHERE date >= ?::DATE AND epoch(current_time_utc) > ?
-        GROUP BY ALL`,
-      [dayOf(hourAgo), hourAgo],
-    );
-    const events = await this.query(
-      `SELECT id, city, name, device_id,
-              strftime(current_time_utc, '%Y-%m-%dT%H:%M:%S.%gZ') AS observed_at,
-              strftime(local_time, '%Y-%m-%dT%H:%M:%S') AS local_time,
-              event_id::INTEGER AS event_id, event_name, event_newsflash
-         FROM events ORDER BY current_time_utc DESC LIMIT 100`,
-    );
+    const perMinute = await this.query(`SELECT city, minute::DOUBLE AS minute, sum(n)::INTEGER AS n FROM dash_minutes WHERE minute > ? GROUP BY ALL`, [hourAgoMinute]);
+    const events = await this.query(`SELECT * FROM dash_events ORDER BY t DESC LIMIT 100`);
     const minutes = new Map<string, Array<[number, number]>>();
     for (const r of perMinute) {
       const list = minutes.get(String(r.city)) ?? [];
@@ -187,40 +201,68 @@ export class LakeHistory {
   }
 
   close(): Promise<void> {
-    return this.enqueue(async () => {
-      this.database?.close();
-      this.database = undefined;
-    });
+    return this.enqueue(async () => this.reset());
   }
 
-  private query(sql: string, values: Array<string | number> = []): Promise<Row[]> {
+  private query(sql: string, values: Value[] = []): Promise<Row[]> {
     return this.enqueue(async () => {
       try {
         return await this.run(sql, values);
       } catch {
-        // The views may point at files that are gone (consolidated, deleted): look again once.
+        // Files may have gone since the listing (raw files deleted after consolidation): start over once.
         this.reset();
         return this.run(sql, values);
       }
     });
   }
 
-  private async run(sql: string, values: Array<string | number>): Promise<Row[]> {
-    const db = await this.connection();
-    const reader = await db.connection.runAndReadAll(sql, values);
+  private async run(sql: string, values: Value[]): Promise<Row[]> {
+    const connection = await this.fresh();
+    const reader = await connection.runAndReadAll(sql, values);
     return reader.getRowObjectsJS() as Row[];
   }
 
-  private async connection(): Promise<LakeDatabase> {
-    const age = Date.now() - this.openedAt;
-    if (this.database && (age > this.refreshMs || (this.empty && age > 2000))) this.reset();
+  /** The connection with views and summary no older than refreshMs. */
+  private async fresh(): Promise<DuckDBConnection> {
+    const now = this.now();
+    if (this.database && now - this.refreshedAt < this.refreshMs) return this.database.connection;
     if (!this.database) {
       this.database = await this.open();
-      this.openedAt = Date.now();
-      const files = await this.database.connection.runAndReadAll('SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM readings LIMIT 1)');
-      this.empty = Number((files.getRowObjectsJS()[0] as Row).n) === 0;
+      this.fullAt = 0;
+    } else {
+      const snapshot = await readSnapshot(this.database.lake);
+      for (const statement of viewStatements(this.database.lake, snapshot)) await this.database.connection.run(statement.sql);
     }
-    return this.database;
+    const connection = this.database.connection;
+    const full = now - this.fullAt >= FULL_REFRESH_MS;
+    // Readings arrive late (spools, simulations), so yesterday is summarised again too.
+    // (A literal, not a parameter: CREATE TABLE AS takes none; the value is a date this code made.)
+    const from = `DATE '${this.firstDay(full ? RETENTION_DAYS : 1)}'`;
+    const minutes = MINUTES_SELECT.replace('$FROM', from);
+    const events = EVENTS_SELECT.replace('$FROM', from);
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      if (full) {
+        await connection.run(`CREATE OR REPLACE TABLE dash_minutes AS ${minutes}`);
+        await connection.run(`CREATE OR REPLACE TABLE dash_events AS ${events}`);
+      } else {
+        await connection.run(`DELETE FROM dash_minutes WHERE day >= ${from}`);
+        await connection.run(`INSERT INTO dash_minutes ${minutes}`);
+        await connection.run(`DELETE FROM dash_events WHERE day >= ${from}`);
+        await connection.run(`INSERT INTO dash_events ${events}`);
+      }
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    if (full) this.fullAt = now;
+    this.refreshedAt = now;
+    return connection;
+  }
+
+  private firstDay(daysBack: number): string {
+    return new Date(this.now() - daysBack * DAY_MS).toISOString().slice(0, 10);
   }
 
   private reset(): void {
@@ -233,10 +275,6 @@ export class LakeHistory {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-function dayOf(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().slice(0, 10);
 }
 
 function numberOrNull(value: unknown): number | null {

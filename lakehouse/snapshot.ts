@@ -13,7 +13,7 @@
  * - part files without a manifest naming them (an interrupted run, a file
  *   superseded by a later run) are never read.
  */
-import { CONSOLIDATED_WEATHER_PREFIX, parseRawObjectKey, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
+import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
 import { decodeManifest, parseManifestKey, partKey, type ConsolidationManifest } from './manifest.js';
 
 export interface LakeSnapshot {
@@ -28,6 +28,7 @@ export interface LakeSnapshot {
   readonly manifests: ConsolidationManifest[];
 }
 
+const HIVE_PARTITION = /\/date=([^/]+)\/city=([^/]+)\//;
 const partitionOf = (date: string, city: string) => `${date}|${city}`;
 
 export async function readSnapshot(lake: Lake, concurrency = 16): Promise<LakeSnapshot> {
@@ -48,8 +49,9 @@ export async function readSnapshot(lake: Lake, concurrency = 16): Promise<LakeSn
   const pendingRaw = rawFiles.filter((key) => !covered.has(key));
   const touched = new Set(
     pendingRaw.flatMap((key) => {
-      const name = parseRawObjectKey(key);
-      return name ? [partitionOf(name.date, name.city)] : [];
+      // From the Hive path, not the file name: a raw file named by another writer still marks its partition.
+      const m = HIVE_PARTITION.exec(key);
+      return m ? [partitionOf(m[1]!, m[2]!)] : [];
     }),
   );
   const settledParts: string[] = [];

@@ -195,6 +195,7 @@ export async function writeRegistryToVault(settings: VaultRegistrySettings, data
   try {
     await client.write(`${settings.mount}/data/${settings.path}`, { data: { registry: registryToYaml(data) } });
   } catch (error) {
-    throw new KotsError('NOT_AUTHORIZED', `cannot write the device registry to ${settings.mount}/data/${settings.path} at ${settings.address}: ${vaultReason(error)}`, { cause: error });
+    const status = (error as { response?: { statusCode?: number } }).response?.statusCode;
+    throw new KotsError(status === 403 ? 'NOT_AUTHORIZED' : 'CONFIG_FILE_UNREADABLE', `cannot write the device registry to ${settings.mount}/data/${settings.path} at ${settings.address}: ${vaultReason(error)}`, { retryable: status !== 403, cause: error });
   }
 }

@@ -30,7 +30,7 @@ export function registerConfigCommands(program: Command): void {
     .action((_opts, command: Command) => {
       const path = (command.parent?.parent?.opts() as { config?: string }).config ?? process.env.KOTS_CONFIG;
       const effective = loadConfig(path ? { file: path } : {});
-      const masked = JSON.stringify(effective, (key, value) => (/password|secret|apiKey/i.test(key) && value ? '***' : value), 2);
+      const masked = JSON.stringify(effective, (key, value) => (/password|secret|apiKey|token/i.test(key) && value ? "***" : value), 2);
       process.stdout.write(`${masked}\n`);
     });
 }

@@ -5,6 +5,7 @@ import { consolidateSection } from './consolidate.js';
 import { consumerSection } from './consumer.js';
 import { dashboardSection } from './dashboard.js';
 import { duckdbSection } from './duckdb.js';
+import { fleetSection } from './fleet.js';
 import { kafkaSection } from './kafka.js';
 import { lakeSection } from './lake.js';
 import { logSection } from './log.js';
@@ -27,6 +28,7 @@ export const configSchema = z
     up: upSection.default(upSection.parse({})),
     vault: vaultSection.default(vaultSection.parse({})),
     dashboard: dashboardSection.default(dashboardSection.parse({})),
+    fleet: fleetSection.default(fleetSection.parse({})),
   })
   .strict();
 

@@ -150,3 +150,21 @@ describe('authorisation', () => {
     expect(sub).toMatch(/not authori[sz]ed|denied|refused/i);
   });
 });
+
+describe('without a registry (kots up)', () => {
+  it('accepts anonymous clients but still refuses # and config publishing, and dead-letters a payload that does not match its topic', async () => {
+    const anon = await startTestBridge();
+    try {
+      const client = await connectClient(anon.url, { clientId: 'sim-kochi-1', protocolVersion: 5 });
+      await publish(client, deviceTopic('kochi', 'sim-kochi-1', 'weather'), reading('sim-kochi-1', 'kochi'));
+      await publish(client, deviceTopic('kochi', 'sim-kochi-1', 'weather'), reading('sim-kochi-2', 'kochi'));
+      await expect(publish(client, deviceTopic('kochi', 'sim-kochi-1', 'config'), '{}')).rejects.toMatchObject({ code: 0x87 });
+      expect(await subscribeCodes(client, ['#', deviceTopic('kochi', 'sim-kochi-2', 'config'), deviceTopic('kochi', 'sim-kochi-1', 'config'), 'kots/v1/+/+/weather'], 1)).toEqual([0x87, 0x87, 1, 1]);
+      client.end(true);
+      expect(await topicCount(servers.kafkaBrokers, anon.config.kafka.weatherTopic)).toBe(1);
+      expect(await topicCount(servers.kafkaBrokers, anon.config.kafka.deadLetterTopic)).toBe(1);
+    } finally {
+      await anon.close();
+    }
+  });
+});

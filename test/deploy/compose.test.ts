@@ -5,7 +5,7 @@
  * with cli/main.ts, variables and ports with the config schema, topics with the
  * defaults, images with the versions the test servers run.
  */
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,25 @@ describe('docker-compose.yml', () => {
     expect(await verifyCredential(init.environment!.DASHBOARD_ADMIN_PASSWORD!, user.hash)).toBe(true);
     expect(project.services.dashboard!.environment!.KOTS_DASHBOARD_REGISTRY_FILE).toBe(init.environment!.KOTS_REGISTRY_OUT);
     expect(project.services.dashboard!.depends_on!['registry-init']).toMatchObject({ condition: 'service_completed_successfully' });
+  });
+
+  it('gives Kestra every envs.* and secret() the kots flows use, the secrets matching the S3 keys of .env', () => {
+    const kestra = project.services.kestra!;
+    expect(kestra.command).toEqual(['server', 'standalone', '--flow-path', '/app/flows']);
+    const flows = readdirSync(join(ROOT, 'kestra')).filter((f) => /\.ya?ml$/.test(f));
+    expect(flows.length).toBeGreaterThan(0);
+    const env = kestra.environment!;
+    for (const file of flows) {
+      const text = readFileSync(join(ROOT, 'kestra', file), 'utf8');
+      for (const [, name] of text.matchAll(/envs\.([a-z0-9_]+)/g)) expect(Object.keys(env), `${file} reads envs.${name}`).toContain(`ENV_${name!.toUpperCase()}`);
+      for (const [, name] of text.matchAll(/secret\('([A-Z0-9_]+)'\)/g)) expect(Object.keys(env), `${file} reads secret('${name}')`).toContain(`SECRET_${name}`);
+    }
+    const decode = (value: string | null | undefined) => Buffer.from(value ?? '', 'base64').toString('utf8');
+    const minio = project.services['minio-init']!.environment!;
+    expect(decode(env.SECRET_KOTS_S3_ACCESS_KEY_ID)).toBe(minio.KOTS_S3_ACCESS_KEY);
+    expect(decode(env.SECRET_KOTS_S3_SECRET_ACCESS_KEY)).toBe(minio.KOTS_S3_SECRET_KEY);
+    expect(env.ENV_KOTS_NETWORK).toBe(`${project.name}_default`);
+    expect(env.ENV_KOTS_IMAGE).toBe(project.services.consumer!.image);
   });
 
   it('creates the topics kots uses by default (kafka-init)', () => {

@@ -1,0 +1,77 @@
+/**
+ * Delivery over SSH with the user's own ssh/scp and key: copy the bundle into
+ * a private temporary folder on the device, run its install.sh as root (sudo -n
+ * when the login is not root), remove the folder. The bundle holds the device
+ * credential, so it only ever exists in mode-700 temporary folders on both ends.
+ */
+import { execFile } from 'node:child_process';
+import { basename } from 'node:path';
+import { KotsError } from '../core/errors.js';
+import { bundleName, INSTALL_RESULT_PREFIX } from './bundle.js';
+
+export interface SshOptions {
+  port?: number;
+  /** Private key file (-i); default: the user's ssh configuration and agent. */
+  identity?: string;
+  /** Extra `-o Key=Value` options (e.g. UserKnownHostsFile=...). */
+  options?: string[];
+  /** Install under this root on the device instead of / (staging, chroots, tests). */
+  remoteRoot?: string;
+  timeoutSeconds?: number;
+}
+
+export interface SshResult {
+  result: 'started' | 'enabled-not-started';
+  /** install.sh's own lines (no secrets: it never prints them). */
+  output: string;
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function common(options: SshOptions): string[] {
+  return [
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=15',
+    ...(options.identity ? ['-i', options.identity] : []),
+    ...(options.options ?? []).flatMap((o) => ['-o', o]),
+  ];
+}
+
+function runTool(program: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(program, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
+      if (error) {
+        const detail = (stderr || stdout || error.message).toString().trim().split('\n').slice(-5).join(' | ');
+        reject(new Error(`${program} failed${(error as { code?: unknown }).code !== undefined ? ` (exit ${(error as { code?: unknown }).code})` : ''}: ${detail}`));
+      } else resolve(stdout.toString());
+    });
+  });
+}
+
+export async function deliverOverSsh(address: string, bundle: string, deviceId: string, options: SshOptions): Promise<SshResult> {
+  const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
+  const ssh = [...common(options), ...(options.port ? ['-p', String(options.port)] : [])];
+  const scp = [...common(options), ...(options.port ? ['-P', String(options.port)] : [])];
+  const remoteDir = (await runTool('ssh', [...ssh, address, 'umask 077 && mktemp -d /tmp/kots-agent.XXXXXX'], timeoutMs)).trim();
+  if (!/^\/tmp\/kots-agent\.[A-Za-z0-9]+$/.test(remoteDir)) throw new Error(`unexpected answer from mktemp on ${address}: ${remoteDir.slice(0, 80)}`);
+  try {
+    await runTool('scp', [...scp, '-q', bundle, `${address}:${remoteDir}/`], timeoutMs);
+    const root = options.remoteRoot ? quote(options.remoteRoot) : '/';
+    const script = [
+      'set -e',
+      `cd ${remoteDir}`,
+      `tar xzf ${quote(basename(bundle))}`,
+      'SUDO=""',
+      'if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi',
+      `$SUDO env ROOT=${root} sh ./${bundleName(deviceId)}/install.sh`,
+    ].join('\n');
+    const output = await runTool('ssh', [...ssh, address, script], timeoutMs);
+    const line = output.split('\n').find((l) => l.startsWith(INSTALL_RESULT_PREFIX));
+    const result = line?.slice(INSTALL_RESULT_PREFIX.length).trim();
+    if (result !== 'started' && result !== 'enabled-not-started') throw new KotsError('USAGE', `install.sh on ${address} gave no result line: ${output.trim().slice(-300)}`);
+    return { result, output: output.split('\n').filter((l) => l && !l.startsWith(INSTALL_RESULT_PREFIX)).join('\n') };
+  } finally {
+    // The copied bundle holds the credential: remove it whatever happened (as root if it was extracted as root).
+    await runTool('ssh', [...ssh, address, `rm -rf ${remoteDir} 2>/dev/null || sudo -n rm -rf ${remoteDir}`], timeoutMs).catch(() => undefined);
+  }
+}
