@@ -154,7 +154,8 @@ export class LakeHistory {
               weather_main, weather_description, weather_icon
          FROM readings WHERE date >= ?::DATE
       QUALIFY row_number() OVER (PARTITION BY city ORDER BY current_time_utc DESC) = 1`,
-      [this.firstDay(RETENTION_DAYS)],
+      // Conditions older than yesterday would only mislead; a city that speaks again fills its tile.
+      [this.firstDay(1)],
     );
     const perMinute = await this.query(`SELECT city, minute::DOUBLE AS minute, sum(n)::INTEGER AS n FROM dash_minutes WHERE minute > ? GROUP BY ALL`, [hourAgoMinute]);
     const events = await this.query(`SELECT * FROM dash_events ORDER BY t DESC LIMIT 100`);
@@ -257,7 +258,8 @@ export class LakeHistory {
       throw error;
     }
     if (full) this.fullAt = now;
-    this.refreshedAt = now;
+    // Counted from the end: a refresh slower than refreshMs must not make every question refresh again.
+    this.refreshedAt = this.now();
     return connection;
   }
 

@@ -22,6 +22,8 @@ export interface SliceSpread {
   low: number;
   high: number;
   groups: number;
+  /** Groups whose share is further from the overall share than chance explains. */
+  offGroups: number;
 }
 
 export interface HypothesisScore {
@@ -101,13 +103,17 @@ export async function scoreHypothesis(connection: DuckDBConnection, eventText: s
       ['date', 'date'],
     ] as const) {
       // Readings that fired another event could not have fired this one: they are left out of the shares.
+      // A group is "off" when its share differs from the overall one by more than 3 standard errors (plus 5 points):
+      // sampling noise around a coin toss stays inside, a condition that does not hold there does not.
       const reader = await connection.runAndReadAll(`
-        WITH g AS (
-          SELECT ${expression} AS k, count(*) AS n, avg(kots_fired::INTEGER) AS share FROM ${scored}
-          WHERE kots_match AND (event_id = 0 OR kots_fired) GROUP BY 1 HAVING count(*) >= ${MIN_GROUP})
-        SELECT coalesce(min(share), 0), coalesce(max(share), 0), count(*) FROM g`);
-      const [low = 0, high = 0, groups = 0] = reader.getRows()[0]!.map(Number);
-      if (groups >= 2) spreads.push({ dimension, low, high, groups });
+        WITH free AS (SELECT * FROM ${scored} WHERE kots_match AND (event_id = 0 OR kots_fired)),
+        overall AS (SELECT avg(kots_fired::INTEGER) AS p FROM free),
+        g AS (SELECT ${expression} AS k, count(*) AS n, avg(kots_fired::INTEGER) AS share FROM free GROUP BY 1 HAVING count(*) >= ${MIN_GROUP})
+        SELECT coalesce(min(share), 0), coalesce(max(share), 0), count(*),
+               count(*) FILTER (WHERE abs(share - p) > 3 * sqrt(p * (1 - p) / n) + 0.05)
+        FROM g, overall`);
+      const [low = 0, high = 0, groups = 0, offGroups = 0] = reader.getRows()[0]!.map(Number);
+      if (groups >= 2) spreads.push({ dimension, low, high, groups, offGroups });
     }
     const score = { event, predicate, readings, fired, matched, hits, precision: ratio(hits, matched), recall: ratio(hits, fired), otherEvent, spreads };
     return { ...score, verdict: verdictOf(score) };
@@ -139,9 +145,12 @@ export function verdictOf(s: Omit<HypothesisScore, 'verdict'>): string {
     lines.push(`${s.otherEvent} of those fired another event instead: a reading never fires two, so which one wins when both could?`);
   }
   const eligible = misses - s.otherEvent;
+  if (eligible === 0 && s.recall === 1) {
+    lines.push('Every selected reading that was free to fire did: once the competition is accounted for, your condition is the whole story.');
+  }
   if (eligible > 0 && s.recall === 1) {
-    const uneven = s.spreads.filter((x) => x.low < 0.02 && x.high > 0.2);
-    const even = s.spreads.length > 0 && s.spreads.every((x) => x.low >= 0.02 && x.high <= 0.98);
+    const uneven = s.spreads.filter((x) => x.offGroups > 0);
+    const even = s.spreads.length > 0 && uneven.length === 0 && ratio(s.hits, s.hits + eligible) < 0.95;
     if (uneven.length > 0) {
       lines.push(
         `Within your condition the share that fires swings from ${pct(Math.min(...uneven.map((x) => x.low)))} to ${pct(Math.max(...uneven.map((x) => x.high)))} ` +

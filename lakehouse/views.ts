@@ -36,7 +36,9 @@ export interface ViewStatement {
 
 export function viewStatements(lake: Lake, snapshot: LakeSnapshot, schema = ''): ViewStatement[] {
   const name = (view: string) => (schema ? `${schema}.${view}` : view);
-  const raw = snapshot.rawFiles.length === 0 ? emptyWeatherSelect() : `SELECT * FROM read_parquet(${sqlString(lake.duckdbPath(`${RAW_WEATHER_PREFIX}**/*.parquet`))}, ${HIVE})`;
+  // The same snapshot as `readings`, not a glob: files written after the views were made would
+  // otherwise show in raw_readings and not in readings, and the two would disagree.
+  const raw = scan(lake, snapshot.rawFiles);
   const unsettled = [...snapshot.touchedParts, ...snapshot.pendingRaw];
   const readings =
     unsettled.length === 0

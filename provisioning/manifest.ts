@@ -129,7 +129,7 @@ function describePath(path: ReadonlyArray<PropertyKey>): string {
 /** Parses and validates fleet.yaml text; `source` names the file in errors. */
 export function parseManifest(text: string, source: string): Manifest {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: counter });
   if (doc.errors.length > 0) {
     const problems = doc.errors.slice(0, 10).map((e) => `${source}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
     throw new KotsError('CONFIG_INVALID', `fleet manifest is not valid YAML:\n  - ${problems.join('\n  - ')}`);

@@ -146,6 +146,11 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
     state.broker = plan.broker;
     const rotate = new Set(options.rotate ?? []);
     for (const id of rotate) if (!plan.devices.some((d) => d.id === id)) throw new KotsError('USAGE', `--rotate ${id}: no such device in the fleet`);
+    for (const id of options.only ?? []) if (!plan.devices.some((d) => d.id === id)) throw new KotsError('USAGE', `--device ${id}: no such device in the fleet`);
+    const single = options.delivery?.kind === 'sd' || (options.delivery?.kind === 'ssh' && options.delivery.address);
+    if (single && (options.only?.length ?? plan.devices.length) !== 1) {
+      throw new KotsError('USAGE', `${options.delivery!.kind === 'sd' ? '--sd' : '--ssh user@host'} writes one device: name it with --device <id> (devices: ${plan.devices.map((d) => d.id).slice(0, 10).join(', ')})`);
+    }
     const { secrets, registry } = await openStores(config);
     const key = await openweatherKey(config, secrets, plan.devices.some((d) => d.source === 'openweather' && !state.devices[d.id]?.revoked));
 
@@ -176,20 +181,24 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
 async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOptions, reports: DeviceReport[], credentials: Map<string, string>, key: string | undefined): Promise<void> {
   const delivery = options.delivery!;
   const only = options.only?.length ? new Set(options.only) : undefined;
-  for (const id of only ?? []) if (!plan.devices.some((d) => d.id === id)) throw new KotsError('USAGE', `--device ${id}: no such device in the fleet`);
   const chosen = reports.filter((r) => (!only || only.has(r.id)) && r.credential !== 'revoked');
   if ((delivery.kind === 'sd' || (delivery.kind === 'ssh' && delivery.address)) && chosen.length !== 1) {
     const flag = delivery.kind === 'sd' ? `--sd ${delivery.path}` : `--ssh ${delivery.address}`;
     throw new KotsError('USAGE', `${flag} writes one device, and ${chosen.length} are selected: name it with --device <id> (devices: ${chosen.map((r) => r.id).slice(0, 10).join(', ')})`);
   }
   for (const report of reports) if (report.credential === 'revoked') report.delivered = 'skipped: revoked (re-issue with --rotate)';
+  const binaries = new Map<string, Promise<string>>();
+  const binaryFor = (target: DeviceSpec['target']) => {
+    if (!binaries.has(target)) binaries.set(target, agentBinary(target, ctx.config.fleet.agentBinaryDir));
+    return binaries.get(target)!;
+  };
   for (const report of chosen) {
     const device = plan.devices.find((d) => d.id === report.id)!;
     try {
       const credential = credentials.get(device.id);
       if (!credential) throw new KotsError('SECRET_MISSING', `no credential for ${device.id} in the secret store`);
       const needsKey = device.source === 'openweather';
-      const binary = await agentBinary(device.target, ctx.config.fleet.agentBinaryDir);
+      const binary = await binaryFor(device.target);
       const tree = deviceTree({ device, plan, binary, secrets: { credential, ...(needsKey && key ? { openweatherApiKey: key } : {}) } });
       if (delivery.kind === 'out') {
         const archive = await writeBundle(delivery.dir, device.id, tree);

@@ -5,7 +5,7 @@
  * notices each write by itself (file watch, Vault poll).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { KotsConfig } from '../core/config/index.js';
 import { KotsError } from '../core/errors.js';
 import { loadRegistry, parseRegistryYaml, writeRegistryFile, writeRegistryToVault, type RegistryInput } from '../bridge/registry/index.js';
@@ -80,5 +80,5 @@ export async function openRegistryStore(config: KotsConfig): Promise<RegistrySto
     if (!access) throw new KotsError('CONFIG_INVALID', 'bridge.registryVaultPath needs vault.address (or VAULT_ADDR) and a token or AppRole');
     return new VaultRegistryStore(access, config.bridge.registryVaultPath);
   }
-  return new FileRegistryStore(config.bridge.registryFile ?? join(config.fleet.stateDir, 'registry.yaml'));
+  return new FileRegistryStore(resolve(config.bridge.registryFile ?? join(config.fleet.stateDir, 'registry.yaml')));
 }

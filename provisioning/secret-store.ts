@@ -13,7 +13,7 @@
  * login rules: token, token file or AppRole).
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import nodeVault from 'node-vault';
 import type { KotsConfig } from '../core/config/index.js';
 import { KotsError } from '../core/errors.js';
@@ -43,7 +43,7 @@ export class FileSecretStore implements SecretStore {
   readonly file: string;
 
   constructor(stateDir: string) {
-    this.file = join(stateDir, SECRETS_FILE);
+    this.file = resolve(stateDir, SECRETS_FILE);
   }
 
   get description(): string {

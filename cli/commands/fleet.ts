@@ -102,7 +102,7 @@ export function registerFleetCommand(program: Command): void {
     const delivery = deliveryOf(opts, undefined);
     const report = await rotateDevice(ctx, id, delivery);
     if (!printReport(report, opts.json)) process.exitCode = 1;
-    if (!delivery && !opts.json) process.stdout.write(`\n${id}: new credential issued and kept in the secret store; deliver it with \`kots fleet rotate\`'s --out/--ssh/--sd next time, or \`kots fleet provision fleet.yaml --device ${id} --out DIR\`\n`);
+    if (!delivery && !opts.json) process.stdout.write(`\n${id}: new credential issued and kept in the secret store; the device is cut off until it gets it: \`kots fleet provision fleet.yaml --device ${id} --out DIR\` (or --ssh / --sd)\n`);
   });
 
   fleet

@@ -33,6 +33,9 @@ export class S3Lake implements Lake {
       forcePathStyle: options.forcePathStyle ?? true,
       // Retries live in the stage that knows what a failure means (the consumer backs off and pauses).
       maxAttempts: 2,
+      // Without timeouts a request caught by a server restart can wait forever, and a
+      // consumer waiting on it would hold its partition (and its buffers) with it.
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
     };
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.accessKeyId && options.secretAccessKey) {

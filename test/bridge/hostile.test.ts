@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deviceTopic } from '../../core/topics.js';
 import { makeReading } from '../helpers/readings.js';
 import { servers } from '../helpers/servers.js';
-import { closed, connectClient, publish, readTopic, startTestBridge, topicCount, type TestBridge } from './helpers.js';
+import { closed, connectClient, publish, readTopic, registryOf, startTestBridge, topicCount, type TestBridge } from './helpers.js';
 
 const EVIL = 'dev-evil';
 const GOOD = 'dev-good';
@@ -53,14 +53,19 @@ const HOSTILE: Array<{ kind: string; make: (i: number) => string | Buffer; huge?
 
 let t: TestBridge;
 beforeAll(async () => {
-  t = await startTestBridge({ overrides: { 'bridge.maxMessagesPerMinute': 1_000_000, 'bridge.rateBurst': 100_000 } });
+  const registry = await registryOf([
+    { id: EVIL, city: CITY, secret: 'evil-secret' },
+    { id: GOOD, city: CITY, secret: 'good-secret' },
+    { id: 'dev-after', city: CITY, secret: 'after-secret' },
+  ]);
+  t = await startTestBridge({ registry, overrides: { 'bridge.maxMessagesPerMinute': 1_000_000, 'bridge.rateBurst': 100_000 } });
 });
 afterAll(async () => t?.close());
 
 it('1,000 hostile payloads go to weather.dlq or are refused; the valid readings between them all arrive', async () => {
   const brokers = servers.kafkaBrokers;
-  const good = await connectClient(t.url, { clientId: GOOD, protocolVersion: 4 });
-  let evil = await connectClient(t.url, { clientId: EVIL, protocolVersion: 5 });
+  const good = await connectClient(t.url, { clientId: GOOD, username: GOOD, password: 'good-secret', protocolVersion: 4 });
+  let evil = await connectClient(t.url, { clientId: EVIL, username: EVIL, password: 'evil-secret', protocolVersion: 5 });
   const outcome = { deadLettered: 0, refused: 0, disconnected: 0 };
   const validIds: string[] = [];
   // Ten at a time (a huge one alone, it costs the connection), then a valid reading from the other device.
@@ -85,7 +90,7 @@ it('1,000 hostile payloads go to weather.dlq or are refused; the valid readings 
       expect(await gone).toBe(true);
       outcome.disconnected++;
       evil.end(true);
-      evil = await connectClient(t.url, { clientId: EVIL, protocolVersion: 5 });
+      evil = await connectClient(t.url, { clientId: EVIL, username: EVIL, password: 'evil-secret', protocolVersion: 5 });
     }
     const reading = valid(GOOD, chunk);
     validIds.push(reading.id);
@@ -106,7 +111,7 @@ it('1,000 hostile payloads go to weather.dlq or are refused; the valid readings 
 
   // still up and serving
   expect(good.connected).toBe(true);
-  const fresh = await connectClient(t.url, { clientId: 'dev-after', protocolVersion: 4 });
+  const fresh = await connectClient(t.url, { clientId: 'dev-after', username: 'dev-after', password: 'after-secret', protocolVersion: 4 });
   await publish(fresh, deviceTopic(CITY, 'dev-after', 'weather'), json(valid('dev-after', 0)));
   for (const c of [good, evil, fresh]) c.end(true);
 }, 120_000);

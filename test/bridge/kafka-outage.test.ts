@@ -45,7 +45,9 @@ beforeAll(async () => {
 }, 160_000);
 
 afterAll(async () => {
-  if (kafkaEnv) await kafka('stop').catch(() => undefined);
+  if (!kafkaEnv) return;
+  await kafka('stop').catch(() => undefined);
+  rmSync(kafkaEnv.KOTS_STATE!, { recursive: true, force: true });
 }, 60_000);
 
 const CITIES = [

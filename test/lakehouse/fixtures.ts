@@ -7,6 +7,7 @@
  * committing: the same readings in more than one raw file.
  */
 import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { buildReading } from '../../agent/reading.js';
 import { DEFAULT_CITIES, resolveCity, type ResolvedCity } from '../../agent/cities.js';
 import { WeatherSimulator } from '../../agent/simulator/simulator.js';
@@ -43,7 +44,11 @@ export function simulatedRows(options: SimulatedLakeOptions): WeatherRow[][] {
     const at = new Date(options.from.getTime() + step * options.intervalMinutes * 60_000);
     cities.forEach((city, i) => {
       const observed = new Date(at.getTime() + ((i * 37_000) % (options.intervalMinutes * 60_000)));
-      const reading = buildReading({ deviceId: `sim-${city.slug}`, city, source: 'simulated' }, seqs[i]!++, observed, sims[i]!.at(observed));
+      const seq = seqs[i]!++;
+      const built = buildReading({ deviceId: `sim-${city.slug}`, city, source: 'simulated' }, seq, observed, sims[i]!.at(observed));
+      // Deterministic ids (their gates decide events), so every run of a test sees the same data.
+      const random = createHash('sha256').update(`${options.seed ?? 1}:${city.slug}:${seq}`).digest().subarray(0, 16);
+      const reading = { ...built, id: uuidv7({ msecs: observed.getTime(), random }) };
       const partition = partitionOf(city.slug);
       const list = byPartition[partition]!;
       const event = states[partition]!.detectAndAdvance(reading);

@@ -1,0 +1,89 @@
+/** Shared by the provisioning tests: a fleet context on the test servers, manifests, bundles. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { DIST, buildAgentBinaries } from '../../agent/build/build.js';
+import { silentLogger } from '../../core/log.js';
+import type { FleetContext } from '../../provisioning/provision.js';
+import { testConfig } from '../helpers/servers.js';
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `kots-fleet-${prefix}-`));
+}
+
+/** The agent binaries of these targets, built only when missing (a cold build is minutes). */
+export async function agentBinaries(targets: string[]): Promise<string> {
+  const missing = targets.filter((t) => !existsSync(join(DIST, `kots-agent-${t}`)));
+  if (missing.length) await buildAgentBinaries(missing);
+  return DIST;
+}
+
+export function fleetContext(env: Record<string, string>, overrides: Record<string, unknown>): FleetContext {
+  return { config: testConfig(env, overrides), logger: silentLogger };
+}
+
+export function writeManifest(dir: string, manifest: unknown): string {
+  const file = join(dir, 'fleet.yaml');
+  writeFileSync(file, stringify(manifest));
+  return file;
+}
+
+/** Extracts a bundle (or some members of it) into a fresh folder; returns the bundle's top folder there. */
+export function extractBundle(archive: string, deviceId: string, members: string[] = []): string {
+  const into = tempDir('extract');
+  execFileSync('tar', ['xzf', archive, '-C', into, ...members.map((m) => `kots-agent-${deviceId}/${m}`)]);
+  return join(into, `kots-agent-${deviceId}`);
+}
+
+/** KEY=value lines of a systemd EnvironmentFile as written by provisioning. */
+export function readEnvFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)="(.*)"$/.exec(line);
+    if (m) out[m[1]!] = m[2]!.replace(/\\(.)/g, '$1');
+  }
+  return out;
+}
+
+/** Every regular file under `dir` whose bytes contain `needle` (grep -r, also inside .tar.gz bundles). */
+export function filesContaining(dir: string, needle: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      const info = statSync(path, { throwIfNoEntry: false });
+      if (!info) continue;
+      if (info.isDirectory()) walk(path);
+      else if (info.isFile()) {
+        const bytes = readFileSync(path);
+        const text = path.endsWith('.tar.gz') ? execFileSync('sh', ['-c', 'gzip -dc "$0" | strings', path], { maxBuffer: 1 << 30 }) : bytes;
+        if (text.includes(needle)) found.push(path);
+      }
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+export function fakeElf(machine: number, bits: 32 | 64): Buffer {
+  const header = Buffer.alloc(64);
+  header.writeUInt32BE(0x7f454c46, 0);
+  header[4] = bits === 64 ? 2 : 1;
+  header[5] = 1;
+  header.writeUInt16LE(machine, 18);
+  return header;
+}
+
+/** A folder laid out like a mounted Raspberry Pi OS card: bootfs/ (FAT) and rootfs/ (ext4), userland of the given CPU. */
+export function fakeSdCard(machine: number, bits: 32 | 64): string {
+  const card = tempDir('sd');
+  mkdirSync(join(card, 'bootfs'));
+  writeFileSync(join(card, 'bootfs', 'config.txt'), '[all]\ndtparam=audio=on\n');
+  writeFileSync(join(card, 'bootfs', 'cmdline.txt'), 'console=serial0,115200 console=tty1 root=PARTUUID=abcd-02 rootfstype=ext4 fsck.repair=yes rootwait\n');
+  for (const d of ['etc/systemd/system/multi-user.target.wants', 'usr/bin', 'usr/local/bin', 'var/lib', 'home/pi']) mkdirSync(join(card, 'rootfs', d), { recursive: true });
+  writeFileSync(join(card, 'rootfs', 'etc', 'os-release'), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
+  writeFileSync(join(card, 'rootfs', 'usr', 'bin', 'env'), fakeElf(machine, bits), { mode: 0o755 });
+  return card;
+}
