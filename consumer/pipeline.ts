@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import { flattenReading, NO_EVENT, type Lake, type WeatherRow } from '../core/lake/index.js';
 import { ParquetEncoder } from '../core/lake/parquet.js';
 import { parseReading, type Reading } from '../core/reading.js';
-import { retryUntilDone, sleep } from '../core/retry.js';
+import { retryUntilDone } from '../core/retry.js';
 import { CityHistoryState, type DetectedEvent } from './events/index.js';
 import { EventStateStore } from './event-state-store.js';
 import { writeBatchToLake } from './lake-writer.js';
@@ -84,6 +84,7 @@ export class WeatherPipeline {
   private readonly abort = new AbortController();
   private generation = 0;
   private bufferedBytes = 0;
+  private bufferWaiters: Array<() => void> = [];
   readonly stats: PipelineStats = { received: 0, written: 0, deadLettered: 0, events: 0, files: 0, bufferedRecords: 0, bufferedBytes: 0, perCity: {}, lakeErrors: 0 };
 
   constructor(private readonly options: PipelineOptions) {
@@ -115,13 +116,28 @@ export class WeatherPipeline {
       if (batch.rows.length >= this.options.batchMaxRecords) this.startFlush(partition, state);
     }
     this.updateBufferStats();
+    if (this.bufferedBytes > this.options.maxBufferedBytes) {
+      this.flushAged(0);
+      this.options.logger.debug({ partition, bufferedBytes: this.bufferedBytes }, 'buffers full: waiting for batches to be written before taking more');
+    }
     while (this.bufferedBytes > this.options.maxBufferedBytes && !this.abort.signal.aborted) {
-      await Promise.race([state.flushing, sleep(1000)]);
+      // Wake when any batch is written (or after a while to keep the group membership alive);
+      // never on an already-settled promise, which would spin without letting the writes run.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.bufferWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       // Not awaited: a heartbeat may wait on the group coordinator, and this loop must keep checking the buffers.
       void this.options.hooks.heartbeat?.().catch(() => undefined);
       if (this.bufferedBytes > this.options.maxBufferedBytes) this.flushAged(0);
-      this.options.logger.debug({ partition, bufferedBytes: this.bufferedBytes }, 'waiting for batches to be written before taking more');
     }
+  }
+
+  private notifyBufferFreed(): void {
+    for (const wake of this.bufferWaiters.splice(0)) wake();
   }
 
   /** Starts writing batches older than the age limit. Called by a timer. */
@@ -148,6 +164,7 @@ export class WeatherPipeline {
     this.partitions.clear();
     this.bufferedBytes = 0;
     this.updateBufferStats();
+    this.notifyBufferFreed();
     await Promise.allSettled(flushing);
   }
 
@@ -222,6 +239,7 @@ export class WeatherPipeline {
     } finally {
       if (state.generation === this.generation) this.bufferedBytes -= batch.bytes;
       this.updateBufferStats();
+      this.notifyBufferFreed();
     }
   }
 
