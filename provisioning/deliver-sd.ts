@@ -48,7 +48,8 @@ function cardMachine(rootfs: string) {
   return undefined;
 }
 
-export function deliverToSd(path: string, device: DeviceSpec, tree: DeviceTree): SdLayout {
+/** Checks that `path` is a card this device's binary can run on, before anything is built or written. */
+export function checkSdCard(path: string, device: DeviceSpec): SdLayout {
   const layout = sdLayout(path);
   const card = cardMachine(layout.rootfs);
   const wanted = TARGET_MACHINE[device.target];
@@ -58,6 +59,11 @@ export function deliverToSd(path: string, device: DeviceSpec, tree: DeviceTree):
       `--sd ${path}: the card's system is ${card.elf.machine} ${card.elf.bits}-bit (${card.file}) but device ${device.id} has target ${device.target}; change its target in fleet.yaml (Raspberry Pi OS 64-bit: linux-arm64, 32-bit: linux-armv7l)`,
     );
   }
+  return layout;
+}
+
+export function deliverToSd(path: string, device: DeviceSpec, tree: DeviceTree): SdLayout {
+  const layout = checkSdCard(path, device);
   writeTree(layout.rootfs, tree);
   writeFileSync(join(layout.boot, 'kots-agent.txt'), `kots agent device ${device.id} (${device.city.name}), target ${device.target}.\nInstalled in the root partition; kots-agent.service starts at boot. No secrets on this partition.\n`);
   return layout;

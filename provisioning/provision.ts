@@ -16,7 +16,7 @@ import { generateCredential, hashCredential, upsertDevice, upsertUser, verifyCre
 import { agentBinary } from './binaries.js';
 import { writeBundle } from './bundle.js';
 import { deliverOverSsh, type SshOptions } from './deliver-ssh.js';
-import { deliverToSd } from './deliver-sd.js';
+import { checkSdCard, deliverToSd } from './deliver-sd.js';
 import { deviceTree } from './device-files.js';
 import { loadFleetManifest, type DeviceSpec, type FleetPlan } from './manifest.js';
 import { openRegistryStore, type RegistryStore } from './registry-store.js';
@@ -198,6 +198,8 @@ async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOpt
       const credential = credentials.get(device.id);
       if (!credential) throw new KotsError('SECRET_MISSING', `no credential for ${device.id} in the secret store`);
       const needsKey = device.source === 'openweather';
+      // A card of the wrong CPU is refused before its binary is looked up or built.
+      if (delivery.kind === 'sd') checkSdCard(delivery.path, device);
       const binary = await binaryFor(device.target);
       const tree = deviceTree({ device, plan, binary, secrets: { credential, ...(needsKey && key ? { openweatherApiKey: key } : {}) } });
       if (delivery.kind === 'out') {
