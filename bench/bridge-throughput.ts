@@ -26,7 +26,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -36,6 +36,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { hashCredential, verifyCredential } from '../bridge/registry/credentials.js';
 import { KOTS_BIN } from '../test/helpers/processes.js';
 import { makeReading } from '../test/helpers/readings.js';
+import { freePort } from '../test/helpers/own-servers.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
@@ -49,16 +50,6 @@ if (KAFKA.length === 0) throw new Error('KOTS_TEST_KAFKA_BROKERS is not set: sou
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One simulated device: a raw MQTT 3.1.1 connection that publishes QoS 1 and times each PUBACK. */
 class Device {

@@ -1,6 +1,5 @@
 /** Shared set-up of the bridge tests: a bridge on real Kafka with fresh topics, a registry file, MQTT clients, Kafka counts. */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -152,16 +151,7 @@ export async function readTopic(brokers: string[], topic: string, until: number,
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../helpers/own-servers.js';
 
 export function publish(client: MqttClient, topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<{ reasonCode?: number }> {
   return new Promise((resolve, reject) => {

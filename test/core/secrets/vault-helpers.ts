@@ -5,7 +5,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../helpers/own-servers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodeVault from 'node-vault';
@@ -61,16 +61,7 @@ export async function createAppRole(client: nodeVault.client, name: string, pref
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface PrivateVault {
   address: string;
