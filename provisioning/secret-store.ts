@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import nodeVault from 'node-vault';
 import type { KotsConfig } from '../core/config/index.js';
 import { KotsError } from '../core/errors.js';
+import { reasonOf, statusOf } from '../core/secrets/vault-client.js';
 
 export type SecretName = { kind: 'device'; id: string } | { kind: 'operator' } | { kind: 'openweather' };
 
@@ -89,20 +90,9 @@ export class FileSecretStore implements SecretStore {
   }
 }
 
-interface HttpFailure {
-  response?: { statusCode?: number; body?: { errors?: string[] } };
-  message?: string;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as HttpFailure)?.response?.statusCode;
-}
-
-function reasonOf(error: unknown): string {
-  const failure = error as HttpFailure;
-  const errors = failure?.response?.body?.errors?.filter(Boolean);
+function describeFailure(error: unknown): string {
   const status = statusOf(error);
-  return `${status ? `HTTP ${status}: ` : ''}${errors?.length ? errors.join('; ') : (failure?.message ?? String(error))}`;
+  return `${status ? `HTTP ${status}: ` : ''}${reasonOf(error)}`;
 }
 
 /** Address and a token for Vault, logging in with AppRole when configured. */
@@ -127,7 +117,7 @@ export async function vaultAccess(vault: KotsConfig['vault']): Promise<VaultAcce
       if (!login.auth?.client_token) throw new Error('the answer carried no client token');
       return { ...base, token: login.auth.client_token };
     } catch (error) {
-      throw new KotsError('AUTH_FAILED', `Vault at ${address} refused the AppRole login (role id ${vault.roleId}): ${reasonOf(error)}`, { cause: error });
+      throw new KotsError('AUTH_FAILED', `Vault at ${address} refused the AppRole login (role id ${vault.roleId}): ${describeFailure(error)}`, { cause: error });
     }
   }
   const token = vault.token ?? process.env.VAULT_TOKEN ?? (vault.tokenFile ? readFileSync(vault.tokenFile, 'utf8').trim() : undefined);
@@ -187,8 +177,8 @@ export class VaultSecretStore implements SecretStore {
   private failure(what: 'read' | 'write' | 'delete', path: string, error: unknown): KotsError {
     const status = statusOf(error);
     const full = `${this.access.mount}/data/${path}`;
-    if (status === 403) return new KotsError('NOT_AUTHORIZED', `Vault at ${this.access.address} refused to ${what} ${full} (${reasonOf(error)}): the policy must allow it`, { cause: error });
-    return new KotsError('VAULT_UNAVAILABLE', `cannot ${what} ${full} in Vault at ${this.access.address}: ${reasonOf(error)}`, { retryable: true, cause: error });
+    if (status === 403) return new KotsError('NOT_AUTHORIZED', `Vault at ${this.access.address} refused to ${what} ${full} (${describeFailure(error)}): the policy must allow it`, { cause: error });
+    return new KotsError('VAULT_UNAVAILABLE', `cannot ${what} ${full} in Vault at ${this.access.address}: ${describeFailure(error)}`, { retryable: true, cause: error });
   }
 
   async get(name: SecretName): Promise<string | undefined> {

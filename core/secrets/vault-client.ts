@@ -20,11 +20,13 @@ interface HttpFailure {
   message?: string;
 }
 
-function statusOf(error: unknown): number | undefined {
+/** HTTP status of a failed node-vault call, if it got that far. */
+export function statusOf(error: unknown): number | undefined {
   return (error as HttpFailure)?.response?.statusCode;
 }
 
-function reasonOf(error: unknown): string {
+/** Vault's own error text of a failed node-vault call, else the network error. */
+export function reasonOf(error: unknown): string {
   const failure = error as HttpFailure;
   const errors = failure?.response?.body?.errors?.filter(Boolean);
   if (errors?.length) return errors.join('; ');
