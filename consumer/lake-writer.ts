@@ -2,6 +2,8 @@
 import { type Lake, rawObjectKey, utcDate, type WeatherRow } from '../core/lake/index.js';
 import type { ParquetEncoder } from '../core/lake/parquet.js';
 
+const UPLOAD_CONCURRENCY = 8;
+
 export async function writeBatchToLake(
   lake: Lake,
   encoder: ParquetEncoder,
@@ -16,7 +18,7 @@ export async function writeBatchToLake(
     if (!list) groups.set(group, (list = []));
     list.push(row);
   }
-  const keys: string[] = [];
+  const objects: Array<{ key: string; body: Uint8Array }> = [];
   for (const [group, groupRows] of groups) {
     const [date, city] = group.split('|') as [string, string];
     const offsets = groupRows.map((r) => r.kafka_offset as bigint);
@@ -28,8 +30,11 @@ export async function writeBatchToLake(
       firstOffset: offsets.reduce((a, b) => (b < a ? b : a)),
       lastOffset: offsets.reduce((a, b) => (b > a ? b : a)),
     });
-    await lake.put(key, await encoder.encode(groupRows));
-    keys.push(key);
+    objects.push({ key, body: await encoder.encode(groupRows) });
   }
-  return keys;
+  // Encoding is CPU work done one after another; the uploads are network waits, so they overlap.
+  for (let i = 0; i < objects.length; i += UPLOAD_CONCURRENCY) {
+    await Promise.all(objects.slice(i, i + UPLOAD_CONCURRENCY).map(({ key, body }) => lake.put(key, body)));
+  }
+  return objects.map((o) => o.key);
 }
