@@ -6,6 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { KotsConfig } from '../core/config/index.js';
+import { KotsError } from '../core/errors.js';
 
 export interface Listeners {
   port: number;
@@ -14,11 +15,16 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
-function listen(server: NetServer | HttpServer, port: number, host: string): Promise<number> {
+/** Listens, or fails naming the setting to change when the address is taken or not allowed. */
+function listen(server: NetServer | HttpServer, port: number, host: string, setting: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'is already in use' : error.code === 'EACCES' ? 'needs privileges' : `cannot be used (${error.message})`;
+      reject(new KotsError('CONFIG_INVALID', `${setting}: ${host}:${port} ${why}; choose another port (0 picks a free one)`, { cause: error }));
+    };
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });
   });
@@ -36,7 +42,7 @@ export async function openListeners(broker: Aedes, config: KotsConfig['bridge'],
   tcp.on('drop', onRefused);
   servers.push(tcp);
   const result: Listeners = {
-    port: await listen(tcp, config.port, config.host),
+    port: await listen(tcp, config.port, config.host, 'bridge.port'),
     close: async () => {
       await Promise.all(servers.map(closeServer));
     },
@@ -46,14 +52,14 @@ export async function openListeners(broker: Aedes, config: KotsConfig['bridge'],
     tls.maxConnections = maxConnections;
     tls.on('drop', onRefused);
     servers.push(tls);
-    result.tlsPort = await listen(tls, config.tlsPort, config.host);
+    result.tlsPort = await listen(tls, config.tlsPort, config.host, 'bridge.tlsPort');
   }
   if (config.wsPort !== undefined) {
     const http = createHttpServer();
     const wss = new WebSocketServer({ server: http });
     wss.on('connection', (socket, request) => broker.handle(createWebSocketStream(socket), request));
     servers.push(http);
-    result.wsPort = await listen(http, config.wsPort, config.host);
+    result.wsPort = await listen(http, config.wsPort, config.host, 'bridge.wsPort');
   }
   return result;
 }

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { KOTS_BIN, waitFor } from '../helpers/processes.js';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 
 const run = promisify(execFile);
 
@@ -53,5 +54,22 @@ describe('kots up', () => {
 
     const { stdout } = await run(process.execPath, [KOTS_BIN, 'sql', '--format', 'csv', 'select count(*) as n, count(distinct city) as cities from readings'], { cwd, env });
     expect(stdout.trim().split('\n')).toEqual(['n,cities', `${written},8`]);
+  });
+
+  it('names the setting to change when the broker port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), 'kots-up-busy-'));
+      const failure = await run(process.execPath, [KOTS_BIN, 'up'], { cwd, env: { ...bareEnvironment(), KOTS_BRIDGE_PORT: String(port) } }).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr).toContain(`kots: bridge.port: 127.0.0.1:${port} is already in use`);
+    } finally {
+      blocker.close();
+    }
   });
 });
