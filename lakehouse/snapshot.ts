@@ -15,6 +15,7 @@
  */
 import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
 import { decodeManifest, parseManifestKey, partKey, type ConsolidationManifest } from './manifest.js';
+import { KotsError } from '../core/errors.js';
 
 export interface LakeSnapshot {
   /** Every raw Parquet object (what `raw_readings` shows). */
@@ -31,8 +32,21 @@ export interface LakeSnapshot {
 const HIVE_PARTITION = /\/date=([^/]+)\/city=([^/]+)\//;
 const partitionOf = (date: string, city: string) => `${date}|${city}`;
 
+/**
+ * Analysts' identities may read consolidated/ only (terraform/README.md): for them raw/ is
+ * not an error, just not theirs to see, and the views show the consolidated lake.
+ */
+async function listUnlessDenied(lake: Lake, prefix: string): Promise<string[]> {
+  try {
+    return await lake.list(prefix);
+  } catch (error) {
+    if (error instanceof KotsError && error.code === 'NOT_AUTHORIZED') return [];
+    throw error;
+  }
+}
+
 export async function readSnapshot(lake: Lake, concurrency = 16): Promise<LakeSnapshot> {
-  const rawFiles = (await lake.list(RAW_WEATHER_PREFIX)).filter((key) => key.endsWith('.parquet'));
+  const rawFiles = (await listUnlessDenied(lake, RAW_WEATHER_PREFIX)).filter((key) => key.endsWith('.parquet'));
   const manifestKeys = (await lake.list(CONSOLIDATED_WEATHER_PREFIX)).filter((key) => parseManifestKey(key));
   const manifests: ConsolidationManifest[] = new Array(manifestKeys.length);
   let next = 0;

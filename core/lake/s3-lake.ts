@@ -48,7 +48,8 @@ export class S3Lake implements Lake {
     const name = (error as { name?: string }).name ?? 'Error';
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const retryable = status === undefined || status >= 500 || status === 429 || name === 'TimeoutError';
-    return new KotsError('LAKE_UNAVAILABLE', `S3 ${action} s3://${this.bucket}/${this.prefix}${key} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error).message}`, { retryable, cause: error });
+    const code = status === 403 ? 'NOT_AUTHORIZED' : 'LAKE_UNAVAILABLE';
+    return new KotsError(code, `S3 ${action} s3://${this.bucket}/${this.prefix}${key} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error).message}`, { retryable, cause: error });
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
