@@ -1,6 +1,6 @@
 /** What every sub-command needs: its config (loaded once, errors naming the key) and a logger. */
 import type { Command } from 'commander';
-import { loadConfig, type KotsConfig } from '../core/config/index.js';
+import type { KotsConfig } from '../core/config/index.js';
 import { ConfigError, KotsError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { loadConfigWithSecrets } from '../core/secrets/index.js';
@@ -16,14 +16,7 @@ export function globalConfigFile(command: Command): string | undefined {
   return (root.opts() as { config?: string }).config ?? process.env.KOTS_CONFIG;
 }
 
-export function loadContext(command: Command, overrides: Record<string, unknown> = {}, name = 'kots'): CommandContext {
-  const file = globalConfigFile(command);
-  const config = loadConfig({ ...(file ? { file } : {}), overrides });
-  const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name });
-  return { config, logger };
-}
-
-/** loadContext plus secrets: `vault:` references and Vault default paths resolved once, at start (core/secrets). */
+/** Config (file, environment, and secrets: `vault:` references and Vault default paths resolved once, at start) and a logger. */
 export async function loadContextAsync(command: Command, overrides: Record<string, unknown> = {}, name = 'kots'): Promise<CommandContext> {
   const file = globalConfigFile(command);
   const config = await loadConfigWithSecrets({ ...(file ? { file } : {}), overrides });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { configExample, configReference, loadConfig } from '../../core/config/index.js';
+import { globalConfigFile } from '../context.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('check and document settings');
@@ -8,7 +9,7 @@ export function registerConfigCommands(program: Command): void {
     .argument('[file]', 'YAML config file (default: --config or KOTS_CONFIG)')
     .description('validate a config file plus KOTS_* environment without starting anything')
     .action((file: string | undefined, _opts, command: Command) => {
-      const path = file ?? (command.parent?.parent?.opts() as { config?: string }).config ?? process.env.KOTS_CONFIG;
+      const path = file ?? globalConfigFile(command);
       loadConfig(path ? { file: path } : {});
       process.stdout.write(`${path ?? 'defaults and environment'}: ok\n`);
     });
@@ -28,7 +29,7 @@ export function registerConfigCommands(program: Command): void {
     .command('show')
     .description('print the effective configuration (secrets masked)')
     .action((_opts, command: Command) => {
-      const path = (command.parent?.parent?.opts() as { config?: string }).config ?? process.env.KOTS_CONFIG;
+      const path = globalConfigFile(command);
       const effective = loadConfig(path ? { file: path } : {});
       const masked = JSON.stringify(effective, (key, value) => (/password|secret|apiKey|token/i.test(key) && value ? "***" : value), 2);
       process.stdout.write(`${masked}\n`);
