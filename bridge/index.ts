@@ -4,7 +4,7 @@
  * their readings under kots/v1/<city>/<device>/weather are validated and handed
  * to the sink; the device's PUBACK is written only when the sink says the
  * reading is durable (aedes sends the PUBACK after authorizePublish calls back,
- * see DESIGN.md). The external-broker variant is in ./external.ts.
+ * see docs/design.md, "Facts behind our choices"). The external-broker variant is in ./external.ts.
  */
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';

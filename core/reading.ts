@@ -1,5 +1,5 @@
 /**
- * The reading contract v1 (DESIGN.md "Contracts"). Every stage imports this one
+ * The reading contract v1 (docs/design.md, "The reading (v1)"). Every stage imports this one
  * schema: the agent builds readings with it, the bridge validates with it, the
  * consumer and the lake flatten what it guarantees.
  */

@@ -1,7 +1,8 @@
-/** MQTT topic contract v1 (see DESIGN.md): kots/v1/<city>/<device>/<kind>. */
+/** MQTT topic contract v1 (docs/design.md, "MQTT topics"): kots/v1/<city>/<device>/<kind>. */
 export const MQTT_TOPIC_ROOT = 'kots/v1';
 
-export type DeviceTopicKind = 'weather' | 'status' | 'config' | 'health';
+export const DEVICE_TOPIC_KINDS = ['weather', 'status', 'config', 'health'] as const;
+export type DeviceTopicKind = (typeof DEVICE_TOPIC_KINDS)[number];
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;

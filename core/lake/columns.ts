@@ -1,5 +1,5 @@
 /**
- * The flat columns of the lake's weather files (DESIGN.md "Lake"), named as
+ * The flat columns of the lake's weather files (docs/design.md, "Lake columns"), named as
  * the original project named them. One list drives the Parquet writer, the
  * empty views of `kots sql`, and consolidation. `date` and `city` are not
  * columns of the files: they come from the Hive partition path.

@@ -1,5 +1,5 @@
 /**
- * Object keys of the lake (DESIGN.md "Lake"). Hive-style partitions, and raw
+ * Object keys of the lake (docs/design.md, "Lake keys"). Hive-style partitions, and raw
  * names built only from topic, partition and offsets, so writing the same
  * offsets twice gives the same object.
  */

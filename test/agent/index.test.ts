@@ -14,7 +14,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** aedes writes the PUBACK before it emits 'publish' (DESIGN.md), so a drained agent can be a moment ahead of the record. */
+/** aedes writes the PUBACK before it emits 'publish' (docs/design.md, "Facts behind our choices"), so a drained agent can be a moment ahead of the record. */
 async function arrived(broker: { received: TestBroker['received'] }, count: number): Promise<Reading[]> {
   await waitFor(() => readingsOf(broker).length >= count, `${count} readings at the broker`);
   return readingsOf(broker);
