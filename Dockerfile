@@ -7,14 +7,17 @@
 # works on hosts without internet. The wheel must match the DuckDB of @duckdb/node-api in
 # package-lock.json (DUCKDB_VERSION below; test/deploy checks they agree).
 
-ARG NODE_VERSION=20.20.2
+ARG NODE_VERSION=24.22.3
 ARG DUCKDB_VERSION=1.5.5
 
 # ---- production dependencies (the DuckDB native binding comes as a prebuilt optional package)
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The image's own Node is 24 already: drop the Node runtime that package.json brings as an optional
+# dependency for machines whose system Node is older.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && rm -rf node_modules/node-linux-* node_modules/.bin/node
 
 # ---- DuckDB extensions from PyPI, laid out as an extension directory: v<version>/<platform>/<name>.duckdb_extension
 FROM python:3.12-slim-bookworm AS duckdb-extensions
