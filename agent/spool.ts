@@ -301,7 +301,9 @@ export class DiskSpool {
     const savedHead = headText === undefined ? FIRST_SEQ : Number.parseInt(headText, 10);
     this.head = Number.isSafeInteger(savedHead) && savedHead >= FIRST_SEQ ? savedHead : FIRST_SEQ;
     this.persistedHead = this.head;
-    let lastSeq = this.head - 1;
+    // Lines below the head were acknowledged before the last stop and stay until their segment goes:
+    // they are read past quietly. Only a line that does not parse, or whose seq does not increase, is damage.
+    let lastSeq = FIRST_SEQ - 1;
     const names = readdirSync(this.dir).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
     for (const name of names) {
       const path = join(this.dir, name);

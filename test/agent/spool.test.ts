@@ -71,6 +71,26 @@ describe('DiskSpool', () => {
     expect(seqs(reopened)).toEqual([1, 2, 3]);
   });
 
+  it('reopens after a clean stop without warnings about lines that were only acknowledged', () => {
+    const dir = tempDir();
+    const first = DiskSpool.open(dir, { maxBytes: 1 << 20 });
+    first.append((seq) => line(seq), 40);
+    for (let seq = 1; seq <= 30; seq++) first.ack(seq);
+    first.close();
+    const warnings: string[] = [];
+    const second = DiskSpool.open(dir, { maxBytes: 1 << 20, onWarning: (w) => warnings.push(w) });
+    expect(seqs(second)).toEqual(Array.from({ length: 10 }, (_, i) => 31 + i));
+    expect(warnings).toEqual([]);
+    // A damaged line among acknowledged ones is still reported, once.
+    second.close();
+    const segment = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
+    appendFileSync(segment, `{"seq": 7, "torn\n`);
+    const third = DiskSpool.open(dir, { maxBytes: 1 << 20, onWarning: (w) => warnings.push(w) });
+    expect(third.depth()).toBe(10);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/unreadable line/);
+  });
+
   it('skips an unreadable line in the middle and keeps the readings around it', () => {
     const dir = tempDir();
     const spool = DiskSpool.open(dir, { maxBytes: 1 << 20 });
