@@ -16,7 +16,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # The image's own Node is 24 already: drop the Node runtime that package.json brings as an optional
 # dependency for machines whose system Node is older.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+# --ignore-scripts: `prepare` compiles dist/ with esbuild, a dev dependency; the image runs the sources.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force \
  && rm -rf node_modules/node-linux-* node_modules/.bin/node
 
 # ---- DuckDB extensions from PyPI, laid out as an extension directory: v<version>/<platform>/<name>.duckdb_extension

@@ -7,10 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { KotsConfig } from '../core/config/index.js';
-import { loadConfigWithSecrets } from '../core/secrets/index.js';
 import { KotsError } from '../core/errors.js';
-import { agentLogger, startAgent, takeOneReading } from './index.js';
-import { runSimulation } from './simulate.js';
 
 interface AgentCliOptions {
   config?: string;
@@ -23,7 +20,9 @@ function configFile(command: Command): string | undefined {
 }
 
 /** Settings from file and environment, secrets (the OpenWeather key, the MQTT password) optionally from Vault. */
-function load(command: Command): Promise<KotsConfig> {
+async function load(command: Command): Promise<KotsConfig> {
+  // Loaded when a command runs, so that `kots --help` does not load zod, MQTT.js and Vault.
+  const { loadConfigWithSecrets } = await import('../core/secrets/index.js');
   const file = configFile(command);
   return loadConfigWithSecrets(file ? { file } : {});
 }
@@ -71,6 +70,7 @@ export function registerAgentCommands(program: Command, options: RegisterOptions
       .option('--count <n>', 'take this many readings, wait until the broker acknowledged all of them, and exit', positiveInteger('--count')),
   ).action(async (opts: AgentCliOptions, command: Command) => {
     const config = await load(command);
+    const { agentLogger, startAgent, takeOneReading } = await import('./index.js');
     if (opts.once) {
       process.stdout.write(`${JSON.stringify(await takeOneReading(config), null, 2)}\n`);
       return;
@@ -99,6 +99,7 @@ export function registerAgentCommands(program: Command, options: RegisterOptions
     const config = await load(command);
     const from = new Date(opts.from);
     if (Number.isNaN(from.getTime())) throw new KotsError('USAGE', `--from expects a date such as 2024-01-01, got "${opts.from}"`);
+    const [{ agentLogger }, { runSimulation }] = await Promise.all([import('./index.js'), import('./simulate.js')]);
     const logger = agentLogger(config);
     const result = await runSimulation({ config, logger, from, days: opts.days, intervalMinutes: opts.intervalMinutes });
     const summary = `simulated ${result.readings} readings of ${result.cities} cities from ${from.toISOString()} over ${opts.days} days in ${(result.elapsedMs / 1000).toFixed(1)} s\n`;

@@ -3,8 +3,13 @@
 // systems' default), `npm install` brings Node 24 from the npm registry as the optional
 // dependency node-linux-<arch>; npm scripts find it first on PATH, and this launcher re-runs
 // itself on it when started any other way, so every `kots` command runs on a supported runtime.
+//
+// It then runs the compiled command in dist/ (built by `npm install`, `npm run build` and the
+// test setup; see scripts/build/cli.mjs) while dist/ is newer than every source it was built
+// from, and the TypeScript sources through tsx otherwise (a fresh edit, or no build at all), so
+// `npm install && npm start` works either way and an edit is never hidden by an old build.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const REQUIRED_MAJOR = 24;
@@ -35,8 +40,22 @@ if (major < REQUIRED_MAJOR) {
   await run();
 }
 
+function buildIsFresh() {
+  if (process.env.KOTS_FROM_SOURCE === '1') return false;
+  try {
+    const root = new URL('../', import.meta.url);
+    const { builtAt, inputs } = JSON.parse(readFileSync(new URL('dist/inputs.json', root), 'utf8'));
+    return inputs.every((file) => statSync(new URL(file, root)).mtimeMs < builtAt);
+  } catch {
+    return false;
+  }
+}
+
 async function run() {
-  // Runs the TypeScript sources directly through tsx, so `npm install && npm start` needs no build step.
+  if (buildIsFresh()) {
+    await import('../dist/main.js');
+    return;
+  }
   const { register } = await import('tsx/esm/api');
   register();
   await import('../cli/main.ts');

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import type { KotsConfig } from '../core/config/index.js';
 import { ConfigError, KotsError } from '../core/errors.js';
-import { createLogger, type Logger } from '../core/log.js';
-import { loadConfigWithSecrets } from '../core/secrets/index.js';
+import type { Logger } from '../core/log.js';
 
 export interface CommandContext {
   config: KotsConfig;
@@ -18,6 +17,8 @@ export function globalConfigFile(command: Command): string | undefined {
 
 /** Config (file, environment, and secrets: `vault:` references and Vault default paths resolved once, at start) and a logger. */
 export async function loadContextAsync(command: Command, overrides: Record<string, unknown> = {}, name = 'kots'): Promise<CommandContext> {
+  // Loaded here, not at the top: `kots --help` and `--version` need neither zod nor pino nor Vault.
+  const [{ loadConfigWithSecrets }, { createLogger }] = await Promise.all([import('../core/secrets/index.js'), import('../core/log.js')]);
   const file = globalConfigFile(command);
   const config = await loadConfigWithSecrets({ ...(file ? { file } : {}), overrides });
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name });

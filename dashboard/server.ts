@@ -18,16 +18,16 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { EVENTS } from '../consumer/events/catalog.js';
 import { errorMessage } from '../core/errors.js';
+import { packageRoot } from '../core/package-root.js';
 import { isPeriod, PERIODS, type LakeHistory } from './history.js';
 import type { LiveState } from './live-state.js';
 import type { Operator, OperatorDirectory } from './operators.js';
 import { clearedSessionCookie, LoginThrottle, readCookie, SESSION_COOKIE, sessionCookie, SessionStore } from './sessions.js';
 
-const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
+const PUBLIC_DIR = join(packageRoot(), 'dashboard', 'public');
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot'));
 
 /** Files the page may load, by URL path; nothing else on disk is reachable. */

@@ -1,20 +1,24 @@
 import type { Command } from 'commander';
-import { startExternalBridge } from '../../bridge/external.js';
-import { startBridge } from '../../bridge/index.js';
-import { KafkaReadingSink } from '../../bridge/kafka-sink.js';
 import { KotsError } from '../../core/errors.js';
-import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { loadContextAsync, onShutdown } from '../context.js';
+import { examples } from '../help.js';
 
 export function registerBridgeCommand(program: Command): void {
   program
     .command('bridge')
     .description('run the MQTT bridge: devices publish readings (embedded aedes, or an external broker with bridge.externalBrokerUrl), the bridge validates them and produces them to Kafka')
+    .addHelpText('after', examples('KAFKA_BROKERS=localhost:9092 kots bridge', 'kots --config config/central.yaml bridge'))
     .action(async (_opts, command: Command) => {
       const { config, logger } = await loadContextAsync(command, {}, 'kots-bridge');
       if (config.kafka.brokers.length === 0) {
         throw new KotsError('CONFIG_INVALID', 'kafka.brokers: the bridge needs Kafka (set KAFKA_BROKERS or kafka.brokers); `kots up` runs without it');
       }
+      const [{ startExternalBridge }, { startBridge }, { KafkaReadingSink }, { createKafka, ensureTopics }] = await Promise.all([
+        import('../../bridge/external.js'),
+        import('../../bridge/index.js'),
+        import('../../bridge/kafka-sink.js'),
+        import('../../core/kafka.js'),
+      ]);
       const kafka = createKafka(config.kafka, logger, '-bridge');
       await ensureTopics(kafka, config.kafka);
       const sink = await KafkaReadingSink.connect({ kafka, weatherTopic: config.kafka.weatherTopic, deadLetterTopic: config.kafka.deadLetterTopic, logger });

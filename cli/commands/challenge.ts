@@ -4,10 +4,8 @@
  * recall and a hint (lakehouse/challenge.ts). See analysis/GUIDE.md.
  */
 import type { Command } from 'commander';
-import { openLakeDatabase } from '../../lakehouse/database.js';
-import { formatScore, scoreHypothesis } from '../../lakehouse/challenge.js';
-import { formatResult, runQuery } from '../../lakehouse/format.js';
 import { loadContextAsync } from '../context.js';
+import { examples } from '../help.js';
 
 interface ChallengeOptions {
   where: string;
@@ -21,7 +19,9 @@ export function registerChallengeCommand(program: Command): void {
   challenge
     .command('events')
     .description('the events that fired in the lake, with how often')
+    .addHelpText('after', examples('kots challenge events'))
     .action(async (_opts: unknown, command: Command) => {
+      const [{ openLakeDatabase }, { formatResult, runQuery }] = await Promise.all([import('../../lakehouse/database.js'), import('../../lakehouse/format.js')]);
       const { config } = await loadContextAsync(command);
       const db = await openLakeDatabase(config);
       try {
@@ -43,7 +43,9 @@ export function registerChallengeCommand(program: Command): void {
     .requiredOption('-w, --where <condition>', 'SQL condition over the readings columns, e.g. "weather_main = \'Clear\' AND hour(local_time) BETWEEN 20 AND 21"')
     .option('--json', 'print the score as JSON')
     .option('--motherduck', 'run in MotherDuck (as kots sql --motherduck)')
+    .addHelpText('after', examples(`kots challenge check "two moons" --where "weather_main = 'Clear' AND hour(local_time) BETWEEN 20 AND 21"`, 'kots challenge check 6 --where "wind_speed > 6" --json'))
     .action(async (event: string, opts: ChallengeOptions, command: Command) => {
+      const [{ openLakeDatabase }, { formatScore, scoreHypothesis }] = await Promise.all([import('../../lakehouse/database.js'), import('../../lakehouse/challenge.js')]);
       const { config } = await loadContextAsync(command);
       const db = await openLakeDatabase(config, undefined, { motherduck: opts.motherduck ?? false });
       try {

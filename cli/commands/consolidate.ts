@@ -4,11 +4,11 @@
  * Safe to re-run and to kill at any point; Kestra runs it on a schedule (kestra/).
  */
 import type { Command } from 'commander';
+import { isCalendarDate } from '../../core/dates.js';
 import { KotsError } from '../../core/errors.js';
-import { openLake } from '../../core/lake/index.js';
-import { consolidatePartition, dateRange, partitionsOf, type PartitionResult } from '../../lakehouse/consolidate.js';
-import { openDuck } from '../../lakehouse/duckdb.js';
+import type { PartitionResult } from '../../lakehouse/consolidate.js';
 import { loadContextAsync } from '../context.js';
+import { examples } from '../help.js';
 
 interface ConsolidateCliOptions {
   date?: string;
@@ -24,9 +24,7 @@ export function resolveDate(text: string, now = new Date()): string {
   const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
   if (text === 'today') return day(0);
   if (text === 'yesterday') return day(-1);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
-    throw new KotsError('USAGE', `expected a date as YYYY-MM-DD, today or yesterday, got "${text}"`);
-  }
+  if (!isCalendarDate(text)) throw new KotsError('USAGE', `expected a date as YYYY-MM-DD, today or yesterday, got "${text}"`);
   return text;
 }
 
@@ -36,7 +34,7 @@ function nonNegative(text: string): number {
   return value;
 }
 
-function datesOf(opts: ConsolidateCliOptions): string[] {
+function datesOf(opts: ConsolidateCliOptions, dateRange: (from: string, to: string) => string[]): string[] {
   if (opts.date && (opts.from || opts.to)) throw new KotsError('USAGE', 'give either --date or --from/--to, not both');
   if (opts.from || opts.to) {
     if (!opts.from || !opts.to) throw new KotsError('USAGE', '--from and --to go together (a backfill of a date range)');
@@ -67,8 +65,14 @@ export function registerConsolidateCommand(program: Command): void {
     .option('--city <slug>', 'only this city')
     .option('--retention-hours <n>', 'hours after the end of a day before its raw files are removed (default: consolidate.rawRetentionHours)', nonNegative)
     .option('--json', 'print one JSON object per partition instead of a line of text')
+    .addHelpText('after', examples('kots consolidate --date yesterday', 'kots consolidate --date 2026-03-01 --city lisbon', 'kots consolidate --from 2026-03-01 --to 2026-03-31 --json'))
     .action(async (opts: ConsolidateCliOptions, command: Command) => {
-      const dates = datesOf(opts);
+      const [{ consolidatePartition, dateRange, partitionsOf }, { openLake }, { openDuck }] = await Promise.all([
+        import('../../lakehouse/consolidate.js'),
+        import('../../core/lake/index.js'),
+        import('../../lakehouse/duckdb.js'),
+      ]);
+      const dates = datesOf(opts, dateRange);
       if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city)) throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
       const { config, logger } = await loadContextAsync(command, {}, 'kots-consolidate');
       const lake = openLake(config.lake);

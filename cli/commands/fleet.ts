@@ -5,10 +5,14 @@
  */
 import type { Command } from 'commander';
 import { KotsError } from '../../core/errors.js';
-import { defaultBundleDir, provisionFleet, revokeDevice, rotateDevice, type Delivery, type ProvisionReport } from '../../provisioning/provision.js';
-import { fleetStatus, setRemoteSettings, type DeviceStatus } from '../../provisioning/operate.js';
+import type { Delivery, ProvisionReport } from '../../provisioning/provision.js';
+import type { DeviceStatus } from '../../provisioning/operate.js';
 import type { SshOptions } from '../../provisioning/deliver-ssh.js';
 import { loadContextAsync } from '../context.js';
+import { examples } from '../help.js';
+
+const provisioning = () => import('../../provisioning/provision.js');
+const operations = () => import('../../provisioning/operate.js');
 
 interface DeliveryCliOptions {
   out?: string;
@@ -87,8 +91,10 @@ export function registerFleetCommand(program: Command): void {
     fleet
       .command('provision <manifest>')
       .description('register every device of fleet.yaml (new ones get an identity and a random credential; the registry gets only its hash) and deliver their files; safe to re-run')
-      .option('--rotate <id>', 'give this device a new credential (repeatable; also re-issues a revoked device)', collect),
+      .option('--rotate <id>', 'give this device a new credential (repeatable; also re-issues a revoked device)', collect)
+      .addHelpText('after', examples('kots fleet provision fleet.yaml --out bundles/', 'kots fleet provision fleet.yaml --ssh', 'kots fleet provision fleet.yaml --device pi-lisbon-1 --sd /media/$USER')),
   ).action(async (manifest: string, opts: DeliveryCliOptions & { rotate?: string[] }, command: Command) => {
+    const { defaultBundleDir, provisionFleet } = await provisioning();
     const ctx = await loadContextAsync(command, {}, 'kots-fleet');
     const delivery = deliveryOf(opts, defaultBundleDir(ctx.config));
     const report = await provisionFleet(ctx, manifest, { ...(delivery ? { delivery } : {}), ...(opts.rotate ? { rotate: opts.rotate } : {}), ...(opts.device ? { only: opts.device } : {}) });
@@ -96,8 +102,12 @@ export function registerFleetCommand(program: Command): void {
   });
 
   withDeliveryOptions(
-    fleet.command('rotate <device>').description('give the device a new credential: the old one stops working at once; deliver the new one with --out/--ssh/--sd (or a later provision)'),
+    fleet
+      .command('rotate <device>')
+      .description('give the device a new credential: the old one stops working at once; deliver the new one with --out/--ssh/--sd (or a later provision)')
+      .addHelpText('after', examples('kots fleet rotate pi-lisbon-1 --ssh pi@10.0.0.21', 'kots fleet rotate pi-lisbon-1 --out bundles/')),
   ).action(async (id: string, opts: DeliveryCliOptions, command: Command) => {
+    const { rotateDevice } = await provisioning();
     const ctx = await loadContextAsync(command, {}, 'kots-fleet');
     const delivery = deliveryOf(opts, undefined);
     const report = await rotateDevice(ctx, id, delivery);
@@ -108,7 +118,9 @@ export function registerFleetCommand(program: Command): void {
   fleet
     .command('revoke <device>')
     .description('revoke the device in the registry: the bridge closes its connection at once and refuses it from then on; its secret is deleted')
+    .addHelpText('after', examples('kots fleet revoke pi-lisbon-1'))
     .action(async (id: string, _opts: unknown, command: Command) => {
+      const { revokeDevice } = await provisioning();
       const ctx = await loadContextAsync(command, {}, 'kots-fleet');
       const result = await revokeDevice(ctx, id);
       process.stdout.write(`${id}: revoked in ${result.registry}; the bridge cuts it off on its next registry reload (bridge.registryReloadSeconds). Re-issue it with \`kots fleet rotate ${id}\`.\n`);
@@ -119,7 +131,9 @@ export function registerFleetCommand(program: Command): void {
     .description('every device: online/offline (retained status), last reading, agent version and spool depth (health messages seen while listening)')
     .option('--wait <seconds>', 'listen this long for health messages and readings (default fleet.statusWaitSeconds)', Number)
     .option('--json', 'print JSON')
+    .addHelpText('after', examples('kots fleet status', 'kots fleet status --wait 30 --json'))
     .action(async (opts: { wait?: number; json?: boolean }, command: Command) => {
+      const { fleetStatus } = await operations();
       const ctx = await loadContextAsync(command, {}, 'kots-fleet');
       if (opts.wait !== undefined && !(opts.wait > 0)) throw new KotsError('USAGE', '--wait expects a number of seconds > 0');
       const rows = await fleetStatus(ctx, opts.wait);
@@ -130,7 +144,9 @@ export function registerFleetCommand(program: Command): void {
     .command('config <device> [settings...]')
     .description('publish the device\'s retained remote settings (key=value; key= removes one; --clear removes all), applied by the agent without a restart')
     .option('--clear', 'clear every remote setting first (the agent goes back to its config file)')
+    .addHelpText('after', examples('kots fleet config pi-lisbon-1 intervalMinSeconds=60 intervalMaxSeconds=120', 'kots fleet config pi-lisbon-1 --clear'))
     .action(async (id: string, settings: string[], opts: { clear?: boolean }, command: Command) => {
+      const { setRemoteSettings } = await operations();
       if (!settings.length && !opts.clear) throw new KotsError('USAGE', 'give settings as key=value (intervalMinSeconds, intervalMaxSeconds, healthIntervalSeconds, openweatherCallsPerMinute), or --clear');
       const ctx = await loadContextAsync(command, {}, 'kots-fleet');
       const merged = await setRemoteSettings(ctx, id, settings, opts.clear ? { clear: true } : {});

@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { KotsError } from '../../core/errors.js';
-import { openLake } from '../../core/lake/index.js';
-import { openLakeDatabase } from '../../lakehouse/database.js';
-import { formatResult, runQuery, writeParquet, type OutputFormat } from '../../lakehouse/format.js';
-import { checkMotherDuckConfig, motherduckStatements } from '../../lakehouse/motherduck.js';
-import { readSnapshot } from '../../lakehouse/snapshot.js';
-import { viewStatements } from '../../lakehouse/views.js';
+import type { OutputFormat } from '../../lakehouse/format.js';
 import { loadContextAsync } from '../context.js';
 
 interface SqlOptions {
@@ -33,6 +28,13 @@ export function registerSqlCommand(program: Command): void {
     .option('--dry-run', 'print the statements that create the views (credentials shown as ***) and exit without connecting')
     .action(async (query: string | undefined, opts: SqlOptions, command: Command) => {
       const { config } = await loadContextAsync(command);
+      const [{ openLake }, { openLakeDatabase }, { checkMotherDuckConfig, motherduckStatements }, { readSnapshot }, { viewStatements }] = await Promise.all([
+        import('../../core/lake/index.js'),
+        import('../../lakehouse/database.js'),
+        import('../../lakehouse/motherduck.js'),
+        import('../../lakehouse/snapshot.js'),
+        import('../../lakehouse/views.js'),
+      ]);
       const motherduck = opts.motherduck ?? config.duckdb.motherduckToken !== undefined;
       if (motherduck) checkMotherDuckConfig(config);
       if (opts.dryRun) {
@@ -59,7 +61,10 @@ export function registerSqlCommand(program: Command): void {
     });
 }
 
-async function runOne(connection: Parameters<typeof runQuery>[0], query: string, opts: { format: OutputFormat; output?: string }): Promise<void> {
+type Connection = Parameters<typeof import('../../lakehouse/format.js').runQuery>[0];
+
+async function runOne(connection: Connection, query: string, opts: { format: OutputFormat; output?: string }): Promise<void> {
+  const { formatResult, runQuery, writeParquet } = await import('../../lakehouse/format.js');
   if (opts.format === 'parquet') {
     if (!opts.output) throw new Error('--format parquet needs --output FILE');
     await writeParquet(connection, query, opts.output);
@@ -69,7 +74,7 @@ async function runOne(connection: Parameters<typeof runQuery>[0], query: string,
   process.stdout.write(`${formatResult(await runQuery(connection, query), opts.format)}\n`);
 }
 
-async function interactive(connection: Parameters<typeof runQuery>[0], opts: { format: OutputFormat; output?: string }): Promise<void> {
+async function interactive(connection: Connection, opts: { format: OutputFormat; output?: string }): Promise<void> {
   const historyFile = join(homedir(), '.kots_sql_history');
   const history = existsSync(historyFile) ? readFileSync(historyFile, 'utf8').split('\n').filter(Boolean).reverse().slice(0, 500) : [];
   const rl = createInterface({ input: process.stdin, output: process.stdout, history, terminal: process.stdin.isTTY });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../cli/commands/up.js';
+import { startStack, type Stack } from '../../cli/up/stack.js';
 import { DEFAULT_CITIES } from '../../agent/cities.js';
 import { runSimulation } from '../../agent/simulate.js';
 import { startBridge } from '../../bridge/index.js';
