@@ -34,7 +34,7 @@ export async function buildCli({ quiet = false } = {}) {
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     packages: 'external',
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',
