@@ -1,9 +1,47 @@
+// @ts-check
 // The kots dashboard page: logs in, loads a snapshot, then follows the server's
 // event stream (/api/stream). Every value from the server is written with
-// textContent or SVG attributes, never as HTML.
+// textContent or SVG attributes, never as HTML. tsc checks this file
+// (// @ts-check): the JSON it reads is typed with the server's own types.
 import { SVG_NS, weatherIcon } from './icons.js';
 
-const $ = (id) => document.getElementById(id);
+/** @import { CityTile, DeviceRow, FeedEvent, LiveSnapshot } from '../live-state.js' */
+/** @import { CitySeries, EventHeatmap } from '../history.js' */
+/** @import { Operator } from '../operators.js' */
+
+/** @typedef {LiveSnapshot & { eventNames: string[]; periods: string[] }} SnapshotBody what GET /api/snapshot answers */
+
+/**
+ * The element of index.html with this id, checked to be of the expected class:
+ * a missing one is a bug in the page, worth an error that names it.
+ * @template {HTMLElement} [T=HTMLElement]
+ * @param {string} id
+ * @param {{ new (): T }} [type]
+ * @returns {T}
+ */
+function $(id, type) {
+  const node = document.getElementById(id);
+  if (!node || (type && !(node instanceof type))) throw new Error(`index.html lacks the expected element #${id}`);
+  return /** @type {T} */ (node);
+}
+
+/**
+ * @typedef {object} PageState
+ * @property {Operator | undefined} user
+ * @property {Map<string, CityTile>} cities
+ * @property {Map<string, DeviceRow>} devices
+ * @property {FeedEvent[]} events
+ * @property {string[]} eventNames
+ * @property {string[]} periods
+ * @property {string} period
+ * @property {string} chartCity
+ * @property {number} silentAfterSeconds
+ * @property {EventSource | undefined} stream
+ * @property {uPlot[]} charts
+ * @property {CitySeries | undefined} series
+ */
+
+/** @type {PageState} */
 const state = {
   user: undefined,
   cities: new Map(),
@@ -21,18 +59,33 @@ const state = {
 
 // ---------- helpers ----------
 
+/**
+ * An HTML element: `class`, `text` (as textContent), `data-*` attributes, or element properties (type, title, value, colSpan).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, string | number | boolean>} [props]
+ * @param {...(Node | string | null | undefined)} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else if (key.startsWith('data-')) node.setAttribute(key, value);
-    else node[key] = value;
+    if (key === 'class') node.className = String(value);
+    else if (key === 'text') node.textContent = String(value);
+    else if (key.startsWith('data-')) node.setAttribute(key, String(value));
+    else Object.assign(node, { [key]: value });
   }
   for (const child of children) if (child != null) node.append(child);
   return node;
 }
 
+/**
+ * An SVG element with attributes and optional text.
+ * @param {string} tag
+ * @param {Record<string, string | number>} [attrs]
+ * @param {string} [text]
+ * @returns {SVGElement}
+ */
 function svg(tag, attrs = {}, text) {
   const node = document.createElementNS(SVG_NS, tag);
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
@@ -40,17 +93,28 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
+/**
+ * Calls the dashboard server; the caller names the type of the answer.
+ * @param {string} path
+ * @param {RequestInit} [options]
+ * @returns {Promise<unknown>}
+ */
 async function api(path, options = {}) {
   const response = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json', ...(options.headers ?? {}) }, ...options });
   if (response.status === 401 && path !== '/api/login') {
     showLogin();
     throw new Error('not logged in');
   }
+  /** @type {unknown} */
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
+  if (!response.ok) throw new Error(/** @type {{ error?: string }} */ (body).error ?? `HTTP ${response.status}`);
   return body;
 }
 
+/** @param {unknown} error */
+const errorText = (error) => (error instanceof Error ? error.message : String(error));
+
+/** @param {string | undefined} iso */
 function ago(iso) {
   if (!iso) return '—';
   const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
@@ -60,21 +124,28 @@ function ago(iso) {
   return `${Math.round(seconds / 86400)} d ago`;
 }
 
+/** @param {number | null | undefined} value */
 const fmt = (value, digits = 1) => (value === null || value === undefined ? '—' : Number(value).toFixed(digits));
 
+/** @typedef {readonly [number, readonly number[]]} TempStop a temperature in °C and the RGB colour there */
+/** @type {readonly TempStop[]} coldest first */
+const TEMP_STOPS = [[-30, [120, 160, 255]], [0, [108, 195, 255]], [15, [120, 220, 170]], [25, [244, 184, 96]], [40, [239, 91, 91]]];
+
+/** @param {number | null | undefined} c */
 function tempColour(c) {
   if (c === null || c === undefined) return '#8da2bd';
-  const stops = [[-30, [120, 160, 255]], [0, [108, 195, 255]], [15, [120, 220, 170]], [25, [244, 184, 96]], [40, [239, 91, 91]]];
-  if (c <= stops[0][0]) return `rgb(${stops[0][1]})`;
-  for (let i = 1; i < stops.length; i++) {
-    const [t1, a] = stops[i - 1];
-    const [t2, b] = stops[i];
+  /** @type {TempStop | undefined} */
+  let below;
+  for (const [t2, b] of TEMP_STOPS) {
     if (c <= t2) {
+      if (!below) return `rgb(${b})`;
+      const [t1, a] = below;
       const f = (c - t1) / (t2 - t1);
-      return `rgb(${a.map((v, k) => Math.round(v + (b[k] - v) * f)).join(',')})`;
+      return `rgb(${a.map((v, k) => Math.round(v + ((b[k] ?? v) - v) * f)).join(',')})`;
     }
+    below = [t2, b];
   }
-  return `rgb(${stops.at(-1)[1]})`;
+  return `rgb(${below?.[1] ?? ''})`;
 }
 
 // ---------- login ----------
@@ -91,20 +162,23 @@ function showLogin(message = '') {
 $('login-form').addEventListener('submit', async (submit) => {
   submit.preventDefault();
   $('login-error').textContent = '';
-  $('login-submit').disabled = true;
+  $('login-submit', HTMLButtonElement).disabled = true;
+  /** @type {{ user: Operator }} */
   let body;
   try {
-    body = await api('/api/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username: $('username').value, password: $('password').value }),
-    });
-    $('password').value = '';
+    body = /** @type {{ user: Operator }} */ (
+      await api('/api/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: $('username', HTMLInputElement).value, password: $('password', HTMLInputElement).value }),
+      })
+    );
+    $('password', HTMLInputElement).value = '';
   } catch (error) {
-    $('login-error').textContent = error.message;
+    $('login-error').textContent = errorText(error);
     return;
   } finally {
-    $('login-submit').disabled = false;
+    $('login-submit', HTMLButtonElement).disabled = false;
   }
   await start(body.user);
 });
@@ -116,6 +190,7 @@ $('logout').addEventListener('click', async () => {
 
 // ---------- start ----------
 
+/** @param {Operator} user */
 async function start(user) {
   state.user = user;
   $('user').textContent = user.name;
@@ -132,7 +207,7 @@ async function start(user) {
 }
 
 async function loadSnapshot() {
-  const snap = await api('/api/snapshot');
+  const snap = /** @type {SnapshotBody} */ (await api('/api/snapshot'));
   state.silentAfterSeconds = snap.silentAfterSeconds;
   state.eventNames = snap.eventNames;
   state.periods = snap.periods;
@@ -149,6 +224,10 @@ async function loadSnapshot() {
 
 // ---------- live stream ----------
 
+/**
+ * @param {'on' | 'off'} mode
+ * @param {string} text
+ */
 function setLive(mode, text) {
   $('live').className = `live ${mode}`;
   $('live-text').textContent = text;
@@ -171,6 +250,7 @@ function openStream() {
     opened = true;
   });
   stream.addEventListener('city', (message) => {
+    /** @type {CityTile} */
     const tile = JSON.parse(message.data);
     const isNew = !state.cities.has(tile.slug);
     state.cities.set(tile.slug, tile);
@@ -181,11 +261,13 @@ function openStream() {
     renderMapCity(tile);
   });
   stream.addEventListener('device', (message) => {
+    /** @type {DeviceRow} */
     const row = JSON.parse(message.data);
     state.devices.set(row.deviceId, row);
     scheduleFleet();
   });
   stream.addEventListener('event', (message) => {
+    /** @type {FeedEvent} */
     const event = JSON.parse(message.data);
     if (state.events.some((e) => e.readingId === event.readingId)) return;
     state.events.unshift(event);
@@ -209,6 +291,7 @@ function openStream() {
 
 // ---------- city tiles ----------
 
+/** @param {number} deg */
 function windArrow(deg) {
   const arrow = el('span', { class: 'wind-arrow', text: '↓', title: `from ${Math.round(deg)}°` });
   // Meteorological degrees say where the wind comes from; the arrow points where it goes.
@@ -216,6 +299,7 @@ function windArrow(deg) {
   return arrow;
 }
 
+/** @param {CityTile} city */
 function tileNode(city) {
   const c = city.current;
   const node = el('button', { type: 'button', class: `tile${city.slug === state.chartCity ? ' selected' : ''}`, 'data-city': city.slug });
@@ -249,6 +333,7 @@ function renderTiles() {
   renderFleetSummary();
 }
 
+/** @param {CityTile} city */
 function updateTile(city) {
   const old = document.querySelector(`.tile[data-city="${CSS.escape(city.slug)}"]`);
   const fresh = tileNode(city);
@@ -272,7 +357,7 @@ function renderFleetSummary() {
 // ---------- event feed ----------
 
 function renderControls() {
-  const citySelects = [$('chart-city'), $('feed-city')];
+  const citySelects = [$('chart-city', HTMLSelectElement), $('feed-city', HTMLSelectElement)];
   const cities = [...state.cities.values()];
   for (const select of citySelects) {
     const keep = select.value;
@@ -280,7 +365,7 @@ function renderControls() {
     select.replaceChildren(...first, ...cities.map((c) => el('option', { value: c.slug, text: c.name })));
     select.value = select.id === 'chart-city' ? state.chartCity : keep;
   }
-  const eventSelect = $('feed-event');
+  const eventSelect = $('feed-event', HTMLSelectElement);
   if (eventSelect.options.length <= 1) eventSelect.append(...state.eventNames.map((name) => el('option', { value: name, text: name })));
   $('periods').replaceChildren(
     ...state.periods.map((p) => {
@@ -295,9 +380,10 @@ function renderControls() {
 $('feed-city').addEventListener('change', () => renderFeed());
 $('feed-event').addEventListener('change', () => renderFeed());
 
+/** @param {string} [newId] the reading id of an event that just arrived, highlighted */
 function renderFeed(newId) {
-  const city = $('feed-city').value;
-  const name = $('feed-event').value;
+  const city = $('feed-city', HTMLSelectElement).value;
+  const name = $('feed-event', HTMLSelectElement).value;
   const shown = state.events.filter((e) => (!city || e.city === city) && (!name || e.eventName === name));
   $('feed-count').textContent = String(shown.length);
   const feed = $('feed');
@@ -320,22 +406,26 @@ function renderFeed(newId) {
 
 // ---------- charts ----------
 
+/** @param {string} slug */
 function selectChartCity(slug) {
   state.chartCity = slug;
-  $('chart-city').value = slug;
-  for (const tile of document.querySelectorAll('.tile')) tile.classList.toggle('selected', tile.dataset.city === slug);
+  $('chart-city', HTMLSelectElement).value = slug;
+  for (const tile of document.querySelectorAll('.tile')) tile.classList.toggle('selected', tile.getAttribute('data-city') === slug);
   loadHistory();
 }
 
+/** @param {string} period */
 function selectPeriod(period) {
   state.period = period;
-  for (const button of $('periods').children) button.setAttribute('aria-pressed', String(button.dataset.period === period));
+  for (const button of $('periods').querySelectorAll('button')) button.setAttribute('aria-pressed', String(button.dataset.period === period));
   loadHistory();
   loadHeatmap();
 }
 
-$('chart-city').addEventListener('change', (change) => selectChartCity(change.target.value));
+const chartCitySelect = $('chart-city', HTMLSelectElement);
+chartCitySelect.addEventListener('change', () => selectChartCity(chartCitySelect.value));
 
+/** @returns {uPlot.Plugin} */
 function eventMarkers() {
   return {
     hooks: {
@@ -344,13 +434,14 @@ function eventMarkers() {
           const events = state.series?.events ?? [];
           const { ctx } = u;
           const { top, height } = u.bbox;
+          const { min = -Infinity, max = Infinity } = u.scales['x'] ?? {};
           ctx.save();
           ctx.strokeStyle = 'rgba(244, 184, 96, .75)';
           ctx.fillStyle = '#f4b860';
           ctx.lineWidth = Math.max(1, devicePixelRatio);
           ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
           for (const event of events) {
-            if (event.t < u.scales.x.min || event.t > u.scales.x.max) continue;
+            if (event.t < min || event.t > max) continue;
             const x = Math.round(u.valToPos(event.t, 'x', true));
             ctx.beginPath();
             ctx.moveTo(x, top);
@@ -371,6 +462,10 @@ function eventMarkers() {
 }
 
 /** Shows the value under the cursor in the chart's title (the legend row would take a line per chart). */
+/**
+ * @param {ChartSpec} spec
+ * @returns {uPlot.Plugin}
+ */
 function cursorReadout(spec) {
   const base = `${spec.label} (${spec.unit})`;
   return {
@@ -379,15 +474,19 @@ function cursorReadout(spec) {
         (u) => {
           const title = u.root.querySelector('.u-title');
           const i = u.cursor.idx;
-          const value = i == null ? null : u.data[1][i];
+          const time = i == null ? undefined : u.data[0][i];
+          const value = i == null ? undefined : u.data[1]?.[i];
           if (!title) return;
-          title.textContent = value == null ? base : `${base}: ${value} · ${new Date(u.data[0][i] * 1000).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}`;
+          title.textContent = value == null || time === undefined ? base : `${base}: ${value} · ${new Date(time * 1000).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}`;
         },
       ],
     },
   };
 }
 
+/** @typedef {{ id: string; key: 'tempC' | 'windMs' | 'humidityPct'; label: string; unit: string; colour: string; fill: string }} ChartSpec */
+
+/** @type {ChartSpec[]} */
 const CHARTS = [
   { id: 'chart-temp', key: 'tempC', label: 'Temperature', unit: '°C', colour: '#f4b860', fill: 'rgba(244, 184, 96, .12)' },
   { id: 'chart-wind', key: 'windMs', label: 'Wind', unit: 'm/s', colour: '#6cc3ff', fill: 'rgba(108, 195, 255, .12)' },
@@ -430,25 +529,27 @@ async function loadHistory() {
   const note = $('chart-note');
   note.textContent = 'loading…';
   try {
-    const series = await api(`/api/history?city=${encodeURIComponent(city)}&period=${encodeURIComponent(state.period)}`);
+    const series = /** @type {CitySeries} */ (await api(`/api/history?city=${encodeURIComponent(city)}&period=${encodeURIComponent(state.period)}`));
     if (series.city !== state.chartCity || series.period !== state.period) return;
     state.series = series;
     if (state.charts.length === 0) buildCharts();
     const now = Date.now() / 1000;
     const periodSeconds = { '1h': 3600, '6h': 21600, '24h': 86400, '7d': 604800, '30d': 2592000 }[series.period] ?? 3600;
     for (const [i, spec] of CHARTS.entries()) {
-      state.charts[i].setData([series.t, series[spec.key]], false);
-      state.charts[i].setScale('x', { min: now - periodSeconds, max: now });
+      const chart = state.charts[i];
+      chart?.setData([series.t, series[spec.key]], false);
+      chart?.setScale('x', { min: now - periodSeconds, max: now });
     }
     const cityName = state.cities.get(city)?.name ?? city;
     note.textContent = `${cityName}, last ${series.period}: ${series.t.length} points of ${series.bucketSeconds} s · ${series.events.length} surreal events (▼ markers) · from the lake`;
     $('charts').dataset.period = series.period;
     $('charts').dataset.points = String(series.t.length);
   } catch (error) {
-    note.textContent = `history unavailable: ${error.message}`;
+    note.textContent = `history unavailable: ${errorText(error)}`;
   }
 }
 
+/** @param {FeedEvent} event */
 function addChartEvent(event) {
   if (!state.series) return;
   state.series.events.push({ t: Date.parse(event.observedAt) / 1000, eventId: event.eventId, eventName: event.eventName });
@@ -463,7 +564,7 @@ window.addEventListener('resize', () => {
 
 async function loadHeatmap() {
   try {
-    const heat = await api(`/api/heatmap?period=${encodeURIComponent(state.period)}`);
+    const heat = /** @type {EventHeatmap} */ (await api(`/api/heatmap?period=${encodeURIComponent(state.period)}`));
     if (heat.period !== state.period) return;
     $('heat-period').textContent = `last ${heat.period}`;
     const max = Math.max(1, ...heat.counts.flat());
@@ -481,7 +582,7 @@ async function loadHeatmap() {
           'tr',
           {},
           el('th', { text: city.name }),
-          ...heat.counts[ci].map((n, ei) => {
+          ...(heat.counts[ci] ?? []).map((n, ei) => {
             const cell = el('td', { class: `cell${n === 0 ? ' zero' : ''}`, text: String(n), title: `${city.name} · ${heat.events[ei]}: ${n}` });
             if (n > 0) {
               const a = 0.15 + 0.85 * (n / max);
@@ -495,20 +596,27 @@ async function loadHeatmap() {
     );
     table.replaceChildren(head, body);
   } catch (error) {
-    $('heatmap').replaceChildren(el('tbody', {}, el('tr', {}, el('td', { class: 'muted', text: `heat-map unavailable: ${error.message}` }))));
+    $('heatmap').replaceChildren(el('tbody', {}, el('tr', {}, el('td', { class: 'muted', text: `heat-map unavailable: ${errorText(error)}` }))));
   }
 }
 
 // ---------- map ----------
 
 // Equirectangular: x = lon + 180, y = 90 - lat, cropped to the cities (labels need room on the right).
+/** @typedef {{ x0: number; y0: number; w: number; h: number }} MapBox the map's viewBox */
+/** @type {MapBox | undefined} */
 let mapBox;
 
+/** @returns {MapBox} */
 function mapBounds() {
-  const placed = [...state.cities.values()].filter((c) => c.lat != null && c.lon != null);
-  if (placed.length === 0) return { x0: 0, y0: 20, w: 360, h: 130 };
-  const xs = placed.map((c) => c.lon + 180);
-  const ys = placed.map((c) => 90 - c.lat);
+  const xs = [];
+  const ys = [];
+  for (const { lat, lon } of state.cities.values()) {
+    if (lat == null || lon == null) continue;
+    xs.push(lon + 180);
+    ys.push(90 - lat);
+  }
+  if (xs.length === 0) return { x0: 0, y0: 20, w: 360, h: 130 };
   const x0 = Math.max(0, Math.min(...xs) - 12);
   const x1 = Math.min(400, Math.max(...xs) + 45);
   const y0 = Math.max(0, Math.min(...ys) - 10);
@@ -529,6 +637,10 @@ function renderMap() {
   placeLabels();
 }
 
+/**
+ * @param {CityTile} city
+ * @param {boolean} [pulse] ring the dot when the city's latest event is new
+ */
 function renderMapCity(city, pulse = true) {
   const layer = document.getElementById('map-cities');
   if (!layer || city.lat == null || city.lon == null) return;
@@ -545,9 +657,8 @@ function renderMapCity(city, pulse = true) {
     layer.append(group);
     placeLabels();
   }
-  group.querySelector('.dot').setAttribute('fill', tempColour(tempC));
-  const label = group.querySelector('.label');
-  label.replaceChildren(document.createTextNode(`${city.name} `), svg('tspan', { class: 't' }, tempC == null ? '' : `${Math.round(tempC)}°`));
+  group.querySelector('.dot')?.setAttribute('fill', tempColour(tempC));
+  group.querySelector('.label')?.replaceChildren(document.createTextNode(`${city.name} `), svg('tspan', { class: 't' }, tempC == null ? '' : `${Math.round(tempC)}°`));
   if (pulse && city.latestEvent && Date.now() - Date.parse(city.latestEvent.observedAt) < 5000) {
     const ring = svg('circle', { class: 'pulse', cx: x, cy: y, r: 2 });
     group.append(ring);
@@ -557,15 +668,17 @@ function renderMapCity(city, pulse = true) {
 
 /** Moves labels of close cities (Takamatsu, Kochi, Nakano) apart vertically. */
 function placeLabels() {
+  /** @type {Array<{ x: number; y: number }>} */
   const placed = [];
-  const groups = [...document.querySelectorAll('#map-cities g')]
-    .map((g) => ({ g, x: Number(g.querySelector('.dot').getAttribute('cx')), y: Number(g.querySelector('.dot').getAttribute('cy')) }))
+  const labels = [...document.querySelectorAll('#map-cities g')]
+    .map((g) => ({ dot: g.querySelector('.dot'), label: g.querySelector('.label') }))
+    .map(({ dot, label }) => ({ label, x: Number(dot?.getAttribute('cx')), y: Number(dot?.getAttribute('cy')) }))
     .sort((a, b) => a.y - b.y);
-  for (const item of groups) {
+  for (const item of labels) {
     let y = item.y + 2.2;
     while (placed.some((p) => Math.abs(p.x - item.x) < 45 && Math.abs(p.y - y) < 6.5)) y += 6.5;
     placed.push({ x: item.x, y });
-    item.g.querySelector('.label').setAttribute('y', String(y));
+    item.label?.setAttribute('y', String(y));
   }
 }
 
@@ -601,7 +714,7 @@ function renderFleet() {
       el('td', { class: 'error', text: d.lastError ?? '', title: d.lastError ?? '' }),
     );
   });
-  $('fleet').tBodies[0].replaceChildren(...(body.length ? body : [el('tr', {}, el('td', { colSpan: 7, class: 'muted', text: 'No device has reported yet.' }))]));
+  $('fleet', HTMLTableElement).tBodies[0]?.replaceChildren(...(body.length ? body : [el('tr', {}, el('td', { colSpan: 7, class: 'muted', text: 'No device has reported yet.' }))]));
   $('silent-note').textContent = silent ? `${silent} silent for more than ${state.silentAfterSeconds} s` : `silent after ${state.silentAfterSeconds} s without a message`;
   renderFleetSummary();
 }

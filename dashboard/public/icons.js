@@ -1,3 +1,4 @@
+// @ts-check
 // Weather icons as inline SVG, keyed by OpenWeather's icon code (01d, 10n, ...):
 // drawn here so the page needs no icon font, emoji font or image from the internet.
 
@@ -12,6 +13,7 @@ const SNOW = '<g fill="#eaf4ff"><circle cx="16" cy="41" r="1.8"/><circle cx="24"
 const BOLT = '<path d="M25 34l-5 8h4l-2 6 7-9h-4l2-5z" fill="#f7c548"/>';
 const FOG = '<g stroke="#9fb2c8" stroke-width="2.5" stroke-linecap="round"><path d="M8 18h30M12 25h28M8 32h30M14 39h22"/></g>';
 
+/** @param {string | null | undefined} code */
 function body(code) {
   const kind = String(code ?? '').slice(0, 2);
   const night = String(code ?? '').endsWith('n');
@@ -30,11 +32,17 @@ function body(code) {
   }
 }
 
-/** An <svg> element for the icon code (the markup is this file's own constants, never data). */
+/**
+ * An <svg> element for the icon code (the markup is this file's own constants, never data).
+ * @param {string | null | undefined} code OpenWeather's icon code
+ * @param {string | null | undefined} label what a screen reader says
+ * @returns {SVGSVGElement}
+ */
 export function weatherIcon(code, label) {
   const template = document.createElement('template');
   template.innerHTML = `<svg xmlns="${SVG_NS}" viewBox="0 0 48 48" role="img">${body(code)}</svg>`;
   const svg = template.content.firstElementChild;
+  if (!(svg instanceof SVGSVGElement)) throw new Error('weather icon markup did not make an <svg>');
   const title = document.createElementNS(SVG_NS, 'title');
   title.textContent = label ?? '';
   svg.prepend(title);
