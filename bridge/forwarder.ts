@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import { HEADERS, type OutgoingRecord, type ReadingSink } from '../core/bus.js';
 import { parseReading, READING_VERSION } from '../core/reading.js';
 import { parseDeviceTopic } from '../core/topics.js';
+import { cityMismatch } from './city-check.js';
 import type { BridgeMetrics } from './metrics.js';
+import type { Registry } from './registry/registry.js';
 
 export type ForwardOutcome = 'forwarded' | 'dead-lettered';
 
@@ -17,6 +19,8 @@ export class ReadingForwarder {
     private readonly sink: ReadingSink,
     private readonly metrics: BridgeMetrics,
     private readonly logger: Logger,
+    /** The registry in force, for the city check (undefined: anonymous devices, nothing to check against). */
+    private readonly registry: () => Registry | undefined = () => undefined,
   ) {}
 
   async forward(mqttTopic: string, payload: Buffer, receivedAt = new Date()): Promise<ForwardOutcome> {
@@ -32,7 +36,7 @@ export class ReadingForwarder {
     else if (!topic) reason = `topic ${mqttTopic} is not kots/v1/<city>/<device>/weather`;
     else if (verdict.reading.device_id !== topic.deviceId || verdict.reading.city.slug !== topic.city) {
       reason = `payload identity ${verdict.reading.city.slug}/${verdict.reading.device_id} does not match topic ${topic.city}/${topic.deviceId}`;
-    }
+    } else reason = cityMismatch(verdict.reading, this.registry());
     if (reason !== undefined || !verdict.ok) {
       const record: OutgoingRecord = { key: topic?.city ?? 'unknown', value: payload, headers: { ...headers, [HEADERS.reason]: reason!, [HEADERS.stage]: 'bridge' } };
       this.metrics.rejected(reasonLabel(reason!));
@@ -56,6 +60,7 @@ function reasonLabel(reason: string): string {
   if (reason.startsWith('too large')) return 'too_large';
   if (reason.startsWith('unsupported reading version')) return 'bad_version';
   if (reason.startsWith('payload identity')) return 'identity_mismatch';
+  if (reason.startsWith('city name')) return 'city_mismatch';
   if (reason.startsWith('topic')) return 'bad_topic';
   return 'schema';
 }

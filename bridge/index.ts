@@ -56,10 +56,10 @@ export function sinkHealthOf(sink: ReadingSink): () => SinkHealth {
 
 export async function startBridge({ config, sink, logger, registrySource, health }: BridgeOptions): Promise<BridgeHandle> {
   const metrics = new BridgeMetrics();
-  const forwarder = new ReadingForwarder(sink, metrics, logger);
   const limits = config.bridge;
   const source = registrySource === undefined ? registrySourceFromConfig(config) : (registrySource ?? undefined);
   let registry = source ? await source.load() : undefined;
+  const forwarder = new ReadingForwarder(sink, metrics, logger, () => registry);
   if (registry) metrics.registryDevices = registry.size.devices;
   const clients = new Map<Client, ClientState>();
   const wills = new WeakMap<Client, { topic: string; retain: boolean }>();

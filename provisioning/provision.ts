@@ -161,7 +161,7 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
     for (const device of plan.devices) {
       const existing = state.devices[device.id];
       const issued = await issueCredential(device, existing, rotate.has(device.id), secrets, data);
-      if (issued.action !== 'revoked') data = upsertDevice(data, { id: device.id, city: device.city.slug, hash: issued.hash, revoked: false });
+      if (issued.action !== 'revoked') data = upsertDevice(data, { id: device.id, city: device.city.slug, cityName: device.city.name, hash: issued.hash, revoked: false });
       if (issued.credential) credentials.set(device.id, issued.credential);
       state.devices[device.id] = deviceState(device, existing, issued, now);
       reports.push({ id: device.id, city: device.city.slug, target: device.target, credential: issued.action });

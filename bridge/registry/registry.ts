@@ -7,7 +7,7 @@
  *
  *   version: 1
  *   devices:
- *     - { id: pi-takamatsu-1, city: takamatsu, hash: "$scrypt$ln=14,r=8,p=1$...$...", revoked: false }
+ *     - { id: pi-takamatsu-1, city: takamatsu, cityName: Takamatsu, hash: "$scrypt$ln=14,r=8,p=1$...$...", revoked: false }
  *   users:
  *     - { name: grafana, role: dashboard, hash: "$scrypt$..." }
  */
@@ -25,6 +25,8 @@ export const deviceEntrySchema = z
   .object({
     id: z.string().regex(DEVICE_ID_PATTERN, 'must be lower-case a-z, 0-9, "_" or "-", at most 64 characters'),
     city: z.string().regex(SLUG_PATTERN, 'must be a city slug (a-z, 0-9 and "-")'),
+    /** The city's display name; readings must carry exactly this name (bridge/city-check.ts). */
+    cityName: z.string().min(1).max(100).optional(),
     hash: credentialHash,
     revoked: z.boolean().default(false),
   })

@@ -152,6 +152,40 @@ describe('authorisation', () => {
 });
 
 describe('without a registry (kots up)', () => {
+  it('dead-letters a reading whose city name is not the registry\'s city of its device, with the reason', async () => {
+    const named = await startTestBridge({
+      registry: {
+        devices: [
+          { ...(await registryOf([{ id: 'pi-nakano-1', city: 'nakano-tokyo', secret: 's-1' }])).devices![0]!, cityName: 'Nakano, Tokyo' },
+          ...(await registryOf([{ id: 'pi-kochi-1', city: 'kochi', secret: 's-2' }])).devices!,
+        ],
+      },
+    });
+    try {
+      const send = async (id: string, secret: string, slug: string, name: string) => {
+        const client = await connectClient(named.url, { clientId: id, username: id, password: secret, protocolVersion: 5 });
+        await publish(client, deviceTopic(slug, id, 'weather'), JSON.stringify(makeReading({ device_id: id, city: { slug, name } })));
+        await client.endAsync();
+      };
+      // The registry names the city: only that name passes.
+      await send('pi-nakano-1', 's-1', 'nakano-tokyo', 'Nakano, Tokyo');
+      await send('pi-nakano-1', 's-1', 'nakano-tokyo', 'Nakano');
+      // It gives only the slug: the name must spell it; mrkdwn or another city's name does not.
+      await send('pi-kochi-1', 's-2', 'kochi', 'Kochi');
+      await send('pi-kochi-1', 's-2', 'kochi', '<!channel> Kochi');
+      await send('pi-kochi-1', 's-2', 'kochi', 'Cairo');
+      expect(await topicCount(servers.kafkaBrokers, named.config.kafka.weatherTopic)).toBe(2);
+      const dead = await readTopic(servers.kafkaBrokers, named.config.kafka.deadLetterTopic, 3);
+      expect(dead.map((r) => r.headers['kots-reason'])).toEqual([
+        'city name "Nakano" is not the registry\'s "Nakano, Tokyo" for device pi-nakano-1',
+        'city name "<!channel> Kochi" does not name the registry\'s city kochi of device pi-kochi-1',
+        'city name "Cairo" does not name the registry\'s city kochi of device pi-kochi-1',
+      ]);
+    } finally {
+      await named.close();
+    }
+  });
+
   it('accepts anonymous clients but still refuses # and config publishing, and dead-letters a payload that does not match its topic', async () => {
     const anon = await startTestBridge();
     try {
