@@ -7,21 +7,27 @@
 import type { Logger } from 'pino';
 import type { KotsConfig } from '../core/config/index.js';
 import { KotsError, errorMessage } from '../core/errors.js';
+import { escapeMrkdwn } from '../core/escape.js';
 import { createKafka, ensureTopics } from '../core/kafka.js';
 import { retryUntilDone } from '../core/retry.js';
+import { parseAlertRecord } from './alert-record.js';
 import type { SurrealAlert } from './pipeline.js';
 
 export function formatAlert(alert: SurrealAlert): string {
   return `${alert.localTime.replace('T', ' ').slice(0, 16)} ${alert.cityName} · ${alert.eventName} — ${alert.newsflash}`;
 }
 
-/** Slack's incoming-webhook body: `text` plus blocks for clients that render them. */
+/**
+ * Slack's incoming-webhook body: `text` plus blocks for clients that render them.
+ * Both are mrkdwn, so every field is escaped: the city name comes from a device.
+ */
 export function webhookBody(alert: SurrealAlert): unknown {
+  const [eventName, cityName, newsflash, localTime, readingId, deviceId] = [alert.eventName, alert.cityName, alert.newsflash, alert.localTime.replace('T', ' ').slice(0, 16), alert.readingId, alert.deviceId].map(escapeMrkdwn);
   return {
-    text: `:sparkles: ${alert.eventName} in ${alert.cityName}: ${alert.newsflash}`,
+    text: `:sparkles: ${eventName} in ${cityName}: ${newsflash}`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${alert.eventName}* · ${alert.cityName} · ${alert.localTime.replace('T', ' ').slice(0, 16)} local\n${alert.newsflash}` } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `reading ${alert.readingId} from ${alert.deviceId}` }] },
+      { type: 'section', text: { type: 'mrkdwn', text: `*${eventName}* · ${cityName} · ${localTime} local\n${newsflash}` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `reading ${readingId} from ${deviceId}` }] },
     ],
   };
 }
@@ -56,14 +62,14 @@ export async function followAlerts({ config, logger, fromBeginning = false, onAl
   await consumer.connect();
   await consumer.subscribe({ topic: config.kafka.eventsTopic, fromBeginning });
   await consumer.run({
-    eachMessage: async ({ message, heartbeat }) => {
-      let alert: SurrealAlert;
-      try {
-        alert = JSON.parse(message.value?.toString('utf8') ?? '') as SurrealAlert;
-      } catch {
-        logger.warn({ offset: message.offset }, 'skipping a record on the events topic that is not JSON');
+    eachMessage: async ({ partition, message, heartbeat }) => {
+      const verdict = parseAlertRecord(message.value);
+      if (!verdict.ok) {
+        // Retrying cannot fix a record; blocking on it would stop every alert after it.
+        logger.warn({ topic: config.kafka.eventsTopic, partition, offset: message.offset, reason: verdict.reason }, 'skipping a record on the events topic that is not a surreal event');
         return;
       }
+      const alert = verdict.alert;
       const line = formatAlert(alert);
       (onAlert ?? ((_, l) => process.stdout.write(`${l}\n`)))(alert, line);
       if (!webhook) return;

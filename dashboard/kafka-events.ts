@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KotsConfig } from '../core/config/index.js';
+import { parseAlertRecord } from '../consumer/alert-record.js';
 import { createKafka } from '../core/kafka.js';
 import type { FeedEvent } from './live-state.js';
 
@@ -32,27 +33,8 @@ export async function startKafkaEventFeed(config: KotsConfig, logger: Logger, on
   return { close: () => consumer.disconnect() };
 }
 
-/** A record of the events topic as the consumer writes it (consumer/pipeline.ts SurrealAlert), or undefined. */
+/** A record of the events topic as the consumer writes it (consumer/alert-record.ts), or undefined. */
 export function parseFeedEvent(text: string | undefined): FeedEvent | undefined {
-  if (!text) return undefined;
-  let value: Record<string, unknown>;
-  try {
-    value = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const strings = ['readingId', 'city', 'cityName', 'deviceId', 'observedAt', 'localTime', 'eventName', 'newsflash'] as const;
-  if (typeof value !== 'object' || value === null || strings.some((k) => typeof value[k] !== 'string') || typeof value.eventId !== 'number') return undefined;
-  const pick = (k: (typeof strings)[number]) => (value[k] as string).slice(0, 400);
-  return {
-    readingId: pick('readingId'),
-    city: pick('city'),
-    cityName: pick('cityName'),
-    deviceId: pick('deviceId'),
-    observedAt: pick('observedAt'),
-    localTime: pick('localTime'),
-    eventId: value.eventId,
-    eventName: pick('eventName'),
-    newsflash: pick('newsflash'),
-  };
+  const verdict = parseAlertRecord(text);
+  return verdict.ok ? verdict.alert : undefined;
 }

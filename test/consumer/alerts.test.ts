@@ -5,6 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followAlerts } from '../../consumer/alerts.js';
 import { startKafkaConsumer } from '../../consumer/kafka-consumer.js';
@@ -72,5 +74,59 @@ describe('surreal event alerts', () => {
     expect(received.map((r) => r.text).sort()).toEqual(detected.map((a) => `:sparkles: ${a.eventName} in ${a.cityName}: ${a.newsflash}`).sort());
     expect(lines.length).toBeGreaterThanOrEqual(detected.length);
     expect(lines[0]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} .+ · .+ — .+/);
+  });
+
+  it('logs and skips a record of the wrong shape with its offset, goes on, and escapes a device-written city name for Slack (stand-in webhook)', async () => {
+    const received: Array<{ text: string; blocks: Array<{ text?: { text: string } }> }> = [];
+    const webhook: Server = createServer(async (request, response) => {
+      received.push(JSON.parse(await body(request)) as (typeof received)[number]);
+      response.writeHead(200).end('ok');
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => webhook.close(() => resolve())));
+    const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`;
+
+    const env = testEnvironment(await createBucket());
+    const config = testConfig(env, { 'consumer.alertsWebhookUrl': url, 'consumer.alertsGroupId': uniqueName('alerts'), 'kafka.partitions': 1 });
+    const kafka = createKafka(config.kafka, silentLogger);
+    await ensureTopics(kafka, config.kafka);
+    const alert = (n: number, cityName: string) => ({
+      readingId: `01a212f5-0000-7000-8000-${String(n).padStart(12, '0')}`,
+      city: 'kochi',
+      cityName,
+      deviceId: 'pi-kochi-1',
+      observedAt: '2026-11-25T13:00:00.000Z',
+      localTime: '2026-11-25T22:00:00',
+      eventId: 8,
+      eventName: 'The Music of the Wind',
+      newsflash: 'Gale-force gusts.',
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: config.kafka.eventsTopic,
+      messages: [
+        { key: 'kochi', value: JSON.stringify(alert(1, 'Kochi')) },
+        // Valid JSON of the wrong shape: localTime is a number, which today's formatter cannot slice.
+        { key: 'kochi', value: JSON.stringify({ ...alert(2, 'Kochi'), localTime: 20261125 }) },
+        { key: 'kochi', value: JSON.stringify(alert(3, '<!channel> <http://evil.example|click> & co')) },
+      ],
+    });
+    await producer.disconnect();
+
+    const logged: Array<{ msg: string; offset?: string; reason?: string }> = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (logged.push(JSON.parse(String(chunk))), done()) }));
+    const lines: string[] = [];
+    const follower = await followAlerts({ config, logger, fromBeginning: true, onAlert: (_alert, line) => lines.push(line) });
+    stops.push(() => follower.stop());
+    await waitFor('both good alerts at the webhook', async () => received.length >= 2, 30_000);
+
+    expect(lines).toHaveLength(2);
+    expect(received[0]!.text).toBe(':sparkles: The Music of the Wind in Kochi: Gale-force gusts.');
+    const hostile = JSON.stringify(received[1]);
+    expect(hostile).toContain('&lt;!channel&gt; &lt;http://evil.example|click&gt; &amp; co');
+    expect(hostile).not.toMatch(/<!channel>|<http/);
+    const skipped = logged.find((l) => /not a surreal event/.test(l.msg));
+    expect(skipped).toMatchObject({ offset: '1', reason: expect.stringMatching(/localTime/) });
   });
 });
