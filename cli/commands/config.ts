@@ -38,10 +38,9 @@ export function registerConfigCommands(program: Command): void {
     .description('print the effective configuration (secrets masked)')
     .addHelpText('after', examples('kots --config site.yaml config show', 'KAFKA_BROKERS=k1:9092 kots config show'))
     .action(async (_opts, command: Command) => {
-      const { loadConfig } = await schema();
+      const { loadConfig, maskSecrets } = await schema();
       const path = globalConfigFile(command);
       const effective = loadConfig(path ? { file: path } : {});
-      const masked = JSON.stringify(effective, (key, value) => (/password|secret|apiKey|token/i.test(key) && value ? "***" : value), 2);
-      process.stdout.write(`${masked}\n`);
+      process.stdout.write(`${JSON.stringify(maskSecrets(effective), null, 2)}\n`);
     });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretUrl } from './common.js';
 
 export const consumerSection = z
   .object({
@@ -6,7 +7,7 @@ export const consumerSection = z
     batchMaxRecords: z.number().int().positive().default(5000).describe('A partition\'s batch is written when it holds this many records.'),
     batchMaxAgeMs: z.number().int().positive().default(5_000).describe('... or when its oldest record is this old.'),
     sessionTimeoutMs: z.number().int().min(6000).default(30_000).describe('Kafka group session timeout: how long a dead consumer holds its partitions before the group moves them.'),
-    alertsWebhookUrl: z.url().optional().describe('Slack-compatible incoming webhook that `kots alerts` posts each surreal event to (retried with back-off).'),
+    alertsWebhookUrl: secretUrl.optional().describe('Slack-compatible incoming webhook that `kots alerts` posts each surreal event to (retried with back-off).'),
     alertsGroupId: z.string().default('kots-alerts').describe('Consumer group of `kots alerts` (it resumes where it stopped).'),
     maxBufferedBytes: z.number().int().positive().default(64 * 1024 * 1024).describe('Fetching pauses while batches hold more than this.'),
   })

@@ -3,3 +3,4 @@ export { loadConfig, validateConfig, ENV_ALIASES, type LoadOptions } from './loa
 export { configLeaves, envName, type ConfigLeaf } from './leaves.js';
 export { configExample, configReference } from './reference.js';
 export { citySchema, type CityConfig } from './agent.js';
+export { maskSecrets } from './mask.js';

@@ -13,6 +13,8 @@ export interface ConfigLeaf {
   description: string;
   defaultValue: unknown;
   choices?: readonly unknown[];
+  /** Marked `.meta({ secret: true })` in the schema: masked wherever settings are shown. */
+  secret: boolean;
 }
 
 interface ZodInternals {
@@ -28,10 +30,16 @@ function describe(schema: z.ZodType): string | undefined {
   return (schema as unknown as ZodInternals).description;
 }
 
+/** The schema's own mark, given with `.meta({ secret: true })` (see common.ts `secret`). */
+function markedSecret(schema: z.ZodType): boolean {
+  return z.globalRegistry.get(schema)?.secret === true;
+}
+
 export function configLeaves(schema: z.ZodType, path: string[] = []): ConfigLeaf[] {
   let current = schema;
   let description = describe(current);
   let defaultValue: unknown;
+  let secret = markedSecret(current);
   for (;;) {
     const d = def(current);
     if (d.type === 'default' || d.type === 'prefault') {
@@ -43,13 +51,14 @@ export function configLeaves(schema: z.ZodType, path: string[] = []): ConfigLeaf
       current = d.in!;
     } else break;
     description ??= describe(current);
+    secret ||= markedSecret(current);
   }
   const d = def(current);
   if (d.type === 'object' && d.shape) {
     return Object.entries(d.shape).flatMap(([key, child]) => configLeaves(child, [...path, key]));
   }
   const leaf = (kind: LeafKind, choices?: readonly unknown[]): ConfigLeaf[] => [
-    { path, kind, description: description ?? '', defaultValue, ...(choices ? { choices } : {}) },
+    { path, kind, description: description ?? '', defaultValue, secret, ...(choices ? { choices } : {}) },
   ];
   switch (d.type) {
     case 'string':

@@ -11,7 +11,8 @@ export function configReference(): string {
     const env = [envName(leaf.path), aliasOf.get(path)].filter(Boolean).join(', ');
     const def = leaf.defaultValue === undefined ? '' : `\`${JSON.stringify(leaf.defaultValue)}\``;
     const choices = leaf.choices ? ` One of: ${leaf.choices.map((c) => `\`${String(c)}\``).join(', ')}.` : '';
-    lines.push(`| \`${path}\` | \`${env}\` | ${def} | ${leaf.description}${choices} |`);
+    const secret = leaf.secret ? ' **Secret**: masked by `kots config show`; prefer the environment or Vault.' : '';
+    lines.push(`| \`${path}\` | \`${env}\` | ${def} | ${leaf.description}${choices}${secret} |`);
   }
   return lines.join('\n');
 }
@@ -39,7 +40,7 @@ export function configExample(): string {
     open = parents;
     const indent = '  '.repeat(parents.length);
     const key = leaf.path[leaf.path.length - 1]!;
-    out.push(`${indent}# ${leaf.description} (${envName(leaf.path)})`);
+    out.push(`${indent}# ${leaf.description}${leaf.secret ? ' [secret]' : ''} (${envName(leaf.path)})`);
     if (leaf.defaultValue === undefined) out.push(`${indent}# ${key}:`);
     else out.push(`${indent}${key}: ${JSON.stringify(leaf.defaultValue)}`);
   }
