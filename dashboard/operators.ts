@@ -2,8 +2,10 @@
  * Who may log in to the dashboard: users of the bridge's registry
  * (bridge/registry) with a login role (`dashboard.loginRoles`, operators by
  * default), checked against their scrypt hash. The registry is the same one
- * the bridge reads, reloaded on change, so revoking a user also ends their
- * dashboard sessions at their next request.
+ * the bridge reads, reloaded on change. A session remembers the credential
+ * hash it logged in with (its grant), so revoking, demoting or removing a user
+ * and rotating their password all end their sessions: the server re-checks
+ * every request and every open event stream against the registry in force.
  */
 import type { Logger } from 'pino';
 import { verifyCredential } from '../bridge/registry/credentials.js';
@@ -18,12 +20,18 @@ export interface Operator {
   role: UserRole;
 }
 
+/** A successful login: who, and the grant (an opaque token of the credential used) its session keeps. */
+export interface Login {
+  operator: Operator;
+  grant: string;
+}
+
 /** The small interface the server needs; tests and other registries can stand behind it. */
 export interface OperatorDirectory {
-  /** The user when the name and password match a login-allowed, unrevoked user; undefined otherwise. */
-  verify(name: string, password: string): Promise<Operator | undefined>;
-  /** Whether a logged-in user may still use the dashboard (not removed, revoked or demoted since). */
-  stillAllowed(name: string): boolean;
+  /** The login when the name and password match a login-allowed, unrevoked user; undefined otherwise. */
+  verify(name: string, password: string): Promise<Login | undefined>;
+  /** Whether a session may go on: the user is not removed, revoked or demoted, and its credential is the one it logged in with. */
+  stillAllowed(name: string, grant: string): boolean;
   close(): void;
 }
 
@@ -53,16 +61,17 @@ export class RegistryOperators implements OperatorDirectory {
     return new RegistryOperators(source, await source.load(), roles, logger);
   }
 
-  async verify(name: string, password: string): Promise<Operator | undefined> {
+  async verify(name: string, password: string): Promise<Login | undefined> {
     const user = this.registry.user(name);
     const allowed = user !== undefined && !user.revoked && this.roles.includes(user.role);
     const match = await verifyCredential(password, allowed ? user.hash : DUMMY_HASH);
-    return allowed && match ? { name: user.name, role: user.role } : undefined;
+    // The registry may have changed while the password was being checked.
+    return allowed && match && this.stillAllowed(user.name, user.hash) ? { operator: { name: user.name, role: user.role }, grant: user.hash } : undefined;
   }
 
-  stillAllowed(name: string): boolean {
+  stillAllowed(name: string, grant: string): boolean {
     const user = this.registry.user(name);
-    return user !== undefined && !user.revoked && this.roles.includes(user.role);
+    return user !== undefined && !user.revoked && this.roles.includes(user.role) && user.hash === grant;
   }
 
   close(): void {

@@ -50,6 +50,8 @@ const SECURITY_HEADERS = {
 
 const MAX_LOGIN_BODY = 4096;
 const SSE_PING_MS = 15_000;
+/** How often open event streams are checked against their sessions and the registry: a revoked user's stream ends within this. */
+const STREAM_RECHECK_MS = 1_000;
 
 export interface DashboardServerOptions {
   state: LiveState;
@@ -73,18 +75,27 @@ export function createDashboardServer(options: DashboardServerOptions): { server
   const { state, history, operators, logger } = options;
   const sessions = new SessionStore(options.sessionHours * 3_600_000);
   const throttle = new LoginThrottle();
-  const streams = new Set<ServerResponse>();
+  /** Open event streams and the session token each was opened with. */
+  const streams = new Map<ServerResponse, string | undefined>();
   const staticCache = new Map<string, Buffer>();
 
-  const operatorOf = (request: IncomingMessage): Operator | undefined => {
-    const token = readCookie(request, SESSION_COOKIE);
-    const operator = sessions.get(token);
-    if (operator && !operators.stillAllowed(operator.name)) {
+  /** The session's operator while the session lasts and the registry still grants it; ends the session otherwise. */
+  const operatorOfToken = (token: string | undefined): Operator | undefined => {
+    const session = sessions.get(token);
+    if (session && !operators.stillAllowed(session.operator.name, session.grant)) {
       sessions.delete(token);
+      logger.info({ user: session.operator.name }, 'dashboard session ended: the user was revoked, demoted, removed or given a new password');
       return undefined;
     }
-    return operator;
+    return session?.operator;
   };
+  const operatorOf = (request: IncomingMessage): Operator | undefined => operatorOfToken(readCookie(request, SESSION_COOKIE));
+
+  // An open stream is a session in use: it ends as soon as its session does (logout, expiry, registry change).
+  const recheck = setInterval(() => {
+    for (const [stream, token] of streams) if (!operatorOfToken(token)) stream.end();
+  }, STREAM_RECHECK_MS);
+  recheck.unref();
 
   const requireLogin = (request: IncomingMessage): Operator => {
     const operator = operatorOf(request);
@@ -124,7 +135,7 @@ export function createDashboardServer(options: DashboardServerOptions): { server
         return json(response, 200, { ...state.snapshot(), eventNames: EVENTS.map((e) => e.name), periods: Object.keys(PERIODS) });
       case '/api/stream':
         requireLogin(request);
-        return openStream(request, response);
+        return openStream(request, response, readCookie(request, SESSION_COOKIE));
       case '/api/history': {
         requireLogin(request);
         const city = url.searchParams.get('city') ?? '';
@@ -160,20 +171,21 @@ export function createDashboardServer(options: DashboardServerOptions): { server
     if (typeof username !== 'string' || typeof password !== 'string' || username.length > 64 || password.length > 1024) {
       throw new HttpError(400, 'expected {"username": string, "password": string}');
     }
-    const operator = await operators.verify(username, password);
-    if (!operator) {
+    const granted = await operators.verify(username, password);
+    if (!granted) {
       throttle.failed(client);
       logger.warn({ user: username.slice(0, 64), client }, 'dashboard login refused');
       throw new HttpError(401, 'wrong user name or password');
     }
     throttle.succeeded(client);
-    const token = sessions.create(operator);
+    const { operator } = granted;
+    const token = sessions.create(granted);
     response.setHeader('Set-Cookie', sessionCookie(token, options.sessionHours * 3600, options.secureCookie));
     logger.info({ user: operator.name, client }, 'dashboard login');
     return json(response, 200, { user: operator });
   }
 
-  function openStream(request: IncomingMessage, response: ServerResponse): void {
+  function openStream(request: IncomingMessage, response: ServerResponse, token: string | undefined): void {
     response.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -190,7 +202,7 @@ export function createDashboardServer(options: DashboardServerOptions): { server
     state.on('device', onDevice);
     state.on('event', onEvent);
     const ping = setInterval(() => response.write(': ping\n\n'), SSE_PING_MS);
-    streams.add(response);
+    streams.set(response, token);
     const end = () => {
       clearInterval(ping);
       state.off('city', onCity);
@@ -213,7 +225,8 @@ export function createDashboardServer(options: DashboardServerOptions): { server
   return {
     server,
     closeStreams() {
-      for (const stream of streams) stream.end();
+      clearInterval(recheck);
+      for (const stream of streams.keys()) stream.end();
       streams.clear();
     },
   };

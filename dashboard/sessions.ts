@@ -6,12 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Operator } from './operators.js';
+import type { Login, Operator } from './operators.js';
 
 export const SESSION_COOKIE = 'kots_session';
 
-interface Session {
+export interface Session {
   operator: Operator;
+  /** The credential the session logged in with (OperatorDirectory.stillAllowed checks it is still the user's). */
+  grant: string;
   expiresAt: number;
 }
 
@@ -23,14 +25,14 @@ export class SessionStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(operator: Operator): string {
+  create(login: Login): string {
     this.sweep();
     const token = randomBytes(32).toString('base64url');
-    this.sessions.set(token, { operator, expiresAt: this.now() + this.ttlMs });
+    this.sessions.set(token, { operator: login.operator, grant: login.grant, expiresAt: this.now() + this.ttlMs });
     return token;
   }
 
-  get(token: string | undefined): Operator | undefined {
+  get(token: string | undefined): Session | undefined {
     if (!token) return undefined;
     const session = this.sessions.get(token);
     if (!session) return undefined;
@@ -38,7 +40,7 @@ export class SessionStore {
       this.sessions.delete(token);
       return undefined;
     }
-    return session.operator;
+    return session;
   }
 
   delete(token: string | undefined): void {

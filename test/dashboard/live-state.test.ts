@@ -83,8 +83,8 @@ describe('dashboard sessions', () => {
   it('a session ends after its lifetime; the cookie is HttpOnly and SameSite=Strict', () => {
     let now = 0;
     const sessions = new SessionStore(1000, () => now);
-    const token = sessions.create({ name: 'ops', role: 'operator' });
-    expect(sessions.get(token)).toEqual({ name: 'ops', role: 'operator' });
+    const token = sessions.create({ operator: { name: 'ops', role: 'operator' }, grant: 'hash-1' });
+    expect(sessions.get(token)).toMatchObject({ operator: { name: 'ops', role: 'operator' }, grant: 'hash-1' });
     expect(sessions.get('another')).toBeUndefined();
     now = 1000;
     expect(sessions.get(token)).toBeUndefined();

@@ -121,4 +121,56 @@ describe('standalone dashboard with the bridge registry', () => {
     expect(event).toMatchObject({ city: 'kochi', eventName: 'The Music of the Wind' });
     expect(dashboard.state.snapshot().cities.find((c) => c.slug === 'kochi')?.latestEvent?.eventName).toBe('The Music of the Wind');
   });
+
+  it('ends sessions and open event streams within seconds when a user is revoked, demoted or given a new password; others stay', async () => {
+    const { config, brokerUrl } = await securedSetup();
+    const registryFile = config.bridge.registryFile!;
+    const hashes = Object.fromEntries(await Promise.all(['rotated', 'revoked', 'demoted', 'kept'].map(async (name) => [name, await hashCredential(`${name}-secret`, COST)] as const)));
+    const device = { id: 'pi-kochi-1', city: 'kochi', hash: await hashCredential('device-secret-1', COST) };
+    const reader = { name: 'wall-screen', role: 'dashboard' as const, hash: await hashCredential('reader-secret', COST) };
+    await writeRegistryFile(registryFile, { devices: [device], users: [reader, ...Object.entries(hashes).map(([name, hash]) => ({ name, role: 'operator' as const, hash }))] });
+    const dashboard = await startDashboard({ config: { ...config, dashboard: { ...config.dashboard, brokerUrl } }, logger: silentLogger });
+    cleanups.push(() => dashboard.close());
+
+    const sessions = new Map<string, { cookie: string; ended: Promise<number> }>();
+    for (const name of Object.keys(hashes)) {
+      const ok = await waitFor(`${name} logged in`, async () => {
+        const response = await login(dashboard.url, name, `${name}-secret`);
+        return response.status === 200 && response;
+      });
+      const cookie = ok.headers.get('set-cookie')!.split(';')[0]!;
+      const stream = await fetch(new URL('/api/stream', dashboard.url), { headers: { cookie } });
+      expect(stream.status).toBe(200);
+      const body = stream.body!.getReader();
+      // Resolves with the time the server ended the stream.
+      const ended = (async () => {
+        while (!(await body.read()).done);
+        return Date.now();
+      })();
+      cleanups.push(() => body.cancel().catch(() => undefined));
+      sessions.set(name, { cookie, ended });
+    }
+    const session = async (name: string) => (await fetch(new URL('/api/session', dashboard.url), { headers: { cookie: sessions.get(name)!.cookie } })).status;
+    for (const name of sessions.keys()) expect(await session(name)).toBe(200);
+
+    const changedAt = Date.now();
+    await writeRegistryFile(registryFile, {
+      devices: [device],
+      users: [
+        reader,
+        { name: 'rotated', role: 'operator', hash: await hashCredential('rotated-new-secret', COST) },
+        { name: 'revoked', role: 'operator', hash: hashes.revoked!, revoked: true },
+        { name: 'demoted', role: 'dashboard', hash: hashes.demoted! },
+        { name: 'kept', role: 'operator', hash: hashes.kept! },
+      ],
+    });
+    const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(Number.POSITIVE_INFINITY), 10_000));
+    for (const name of ['rotated', 'revoked', 'demoted']) {
+      const endedAt = await Promise.race([sessions.get(name)!.ended, timeout]);
+      expect(endedAt - changedAt, `${name}'s event stream should end within seconds`).toBeLessThan(8_000);
+      expect(await session(name), `${name}'s session`).toBe(401);
+    }
+    expect(await session('kept')).toBe(200);
+    expect(await Promise.race([sessions.get('kept')!.ended.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('open'), 1500))])).toBe('open');
+  });
 });
