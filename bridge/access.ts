@@ -9,11 +9,14 @@
  * - operator user: reads anything under kots/v1/ and publishes devices' `config`.
  * - without a registry (`kots up` on one machine) every client is anonymous: it may
  *   publish device topics {weather,status,health} of any device (the reading must
- *   still match its topic), subscribe to the config of the device named by its client
- *   id, and read like a dashboard.
+ *   still match its topic) and subscribe to the config of the device named by its
+ *   client id, and nothing else: no other device's readings (`kots up`'s dashboard
+ *   follows the embedded broker in-process). A bridge without a registry listens
+ *   only on loopback unless bridge.allowAnonymous says otherwise (anonymousExposure).
  *
- * Nobody subscribes to `#`, `$SYS`, `$share` or another device's config.
+ * Nobody subscribes to `#`, `$SYS`, `$share` or another device's topics.
  */
+import { isIP } from 'node:net';
 import { MQTT_TOPIC_ROOT, parseDeviceTopic, DEVICE_ID_PATTERN, SLUG_PATTERN } from '../core/topics.js';
 import { verifyCredential } from './registry/credentials.js';
 import type { Registry, UserRole } from './registry/registry.js';
@@ -97,8 +100,6 @@ export function subscribeDenial(identity: Identity, filter: string): string | un
   if (identity.kind === 'device') {
     const ownConfig = exact && device === identity.id && kind === 'config' && (identity.city === undefined ? city !== '+' && SLUG_PATTERN.test(city!) : city === identity.city);
     if (ownConfig) return undefined;
-    // Anonymous mode (`kots up`, no registry): local dashboards read the fleet like a dashboard user.
-    if (identity.city === undefined && identity.hash === undefined && isReadFilter(levels, exact)) return undefined;
     return `device ${identity.id} may subscribe only to ${MQTT_TOPIC_ROOT}/${identity.city ?? '<city>'}/${identity.id}/config, not ${filter.slice(0, 120)}`;
   }
   if (isReadFilter(levels, exact)) return undefined;
@@ -124,4 +125,21 @@ export function stillValid(identity: Identity, registry: Registry | undefined): 
 
 export function describeIdentity(identity: Identity): string {
   return identity.kind === 'device' ? `device ${identity.id}` : `user ${identity.name} (${identity.role})`;
+}
+
+/** Whether `host` accepts connections from this machine only. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}
+
+/**
+ * The one-line reason a bridge must not start: no registry, on an address other
+ * machines can reach, without bridge.allowAnonymous (Mosquitto 2 refuses the
+ * same). undefined when it may start.
+ */
+export function anonymousExposure(settings: { host: string; allowAnonymous: boolean }, hasRegistry: boolean): string | undefined {
+  if (hasRegistry || settings.allowAnonymous || isLoopback(settings.host)) return undefined;
+  return `bridge.registryFile: the bridge would accept anonymous devices on ${settings.host}, reachable from the network; set bridge.registryFile (or bridge.registryVaultPath) to a registry made by \`kots fleet provision\`, listen on 127.0.0.1, or set bridge.allowAnonymous: true`;
 }

@@ -10,9 +10,9 @@ import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { ReadingSink } from '../core/bus.js';
 import type { KotsConfig } from '../core/config/index.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, KotsError } from '../core/errors.js';
 import { parseDeviceTopic } from '../core/topics.js';
-import { authenticate, CONNACK, describeIdentity, publishDenial, stillValid, subscribeDenial, type Identity } from './access.js';
+import { anonymousExposure, authenticate, CONNACK, describeIdentity, isLoopback, publishDenial, stillValid, subscribeDenial, type Identity } from './access.js';
 import { ReadingForwarder } from './forwarder.js';
 import { openListeners, type Listeners } from './listeners.js';
 import { startMetricsServer, type MetricsServer, type SinkHealth } from './metrics-server.js';
@@ -58,6 +58,8 @@ export async function startBridge({ config, sink, logger, registrySource, health
   const metrics = new BridgeMetrics();
   const limits = config.bridge;
   const source = registrySource === undefined ? registrySourceFromConfig(config) : (registrySource ?? undefined);
+  const exposure = anonymousExposure(limits, source !== undefined);
+  if (exposure) throw new KotsError('USAGE', exposure);
   let registry = source ? await source.load() : undefined;
   const forwarder = new ReadingForwarder(sink, metrics, logger, () => registry);
   if (registry) metrics.registryDevices = registry.size.devices;
@@ -190,7 +192,13 @@ export async function startBridge({ config, sink, logger, registrySource, health
     logger.error({ source: source.description, err: error.message }, 'device registry reload failed: keeping the previous one');
   });
   if (registry) logger.info({ source: source?.description, ...registry.size }, 'device registry loaded');
-  else logger.warn('no device registry (bridge.registryFile / bridge.registryVaultPath): accepting anonymous devices, topic identity still enforced');
+  else if (isLoopback(limits.host)) logger.warn('no device registry (bridge.registryFile / bridge.registryVaultPath): accepting anonymous devices on loopback, topic identity still enforced');
+  else {
+    logger.error(
+      { host: limits.host, setting: 'bridge.allowAnonymous' },
+      `ANONYMOUS BRIDGE ON ${limits.host}: anyone who can reach this address may publish readings for any device (bridge.allowAnonymous is true). Set bridge.registryFile for production.`,
+    );
+  }
 
   const listeners = await openListeners(broker, config.bridge, limits.maxConnections, () => {
     metrics.refused('max_connections');

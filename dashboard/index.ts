@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { resolveCity } from '../agent/cities.js';
 import type { SurrealAlert } from '../consumer/pipeline.js';
@@ -17,7 +18,7 @@ import { openLakeDatabase, type LakeDatabase } from '../lakehouse/database.js';
 import { LakeHistory } from './history.js';
 import { startKafkaEventFeed, type KafkaEventFeed } from './kafka-events.js';
 import { LiveState } from './live-state.js';
-import { startMqttFeed } from './mqtt-feed.js';
+import { startBrokerFeed, startMqttFeed } from './mqtt-feed.js';
 import { openOperatorDirectory, type OperatorDirectory } from './operators.js';
 import { createDashboardServer } from './server.js';
 
@@ -43,6 +44,8 @@ export interface DashboardOptions {
   logger: Logger;
   /** Broker to subscribe to; default dashboard.brokerUrl, else mqtt.url. */
   brokerUrl?: string;
+  /** An embedded broker in this process (`kots up`): followed directly, instead of over MQTT with a login. */
+  broker?: Aedes;
   /** In-process events; without them the dashboard follows the Kafka events topic when Kafka is configured. */
   alerts?: AlertRelay;
   /** Cities shown before they report (a tile each); default up.cities when configured. */
@@ -76,13 +79,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     logger.warn({ err: errorMessage(error) }, 'dashboard: could not read history from the lake; live data only until it can');
   }
 
-  const mqtt = startMqttFeed({
-    url: options.brokerUrl ?? settings.brokerUrl ?? config.mqtt.url,
-    ...(settings.mqttUsername ? { username: settings.mqttUsername } : {}),
-    ...(settings.mqttPassword ? { password: settings.mqttPassword } : {}),
-    state,
-    logger,
-  });
+  const mqtt = options.broker
+    ? startBrokerFeed(options.broker, state, logger)
+    : startMqttFeed({
+        url: options.brokerUrl ?? settings.brokerUrl ?? config.mqtt.url,
+        ...(settings.mqttUsername ? { username: settings.mqttUsername } : {}),
+        ...(settings.mqttPassword ? { password: settings.mqttPassword } : {}),
+        state,
+        logger,
+      });
   let unsubscribeAlerts: (() => void) | undefined;
   let kafkaEvents: KafkaEventFeed | undefined;
   if (options.alerts) unsubscribeAlerts = options.alerts.subscribe((alert) => state.addEvent(alert));

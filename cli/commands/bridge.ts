@@ -13,6 +13,10 @@ export function registerBridgeCommand(program: Command): void {
       if (config.kafka.brokers.length === 0) {
         throw new KotsError('CONFIG_INVALID', 'kafka.brokers: the bridge needs Kafka (set KAFKA_BROKERS or kafka.brokers); `kots up` runs without it');
       }
+      // Settled before touching the network (startBridge checks again for other callers).
+      const { anonymousExposure } = await import('../../bridge/access.js');
+      const exposure = config.bridge.externalBrokerUrl ? undefined : anonymousExposure(config.bridge, Boolean(config.bridge.registryFile ?? config.bridge.registryVaultPath));
+      if (exposure) throw new KotsError('USAGE', exposure);
       const [{ startExternalBridge }, { startBridge }, { KafkaReadingSink }, { createKafka, ensureTopics }] = await Promise.all([
         import('../../bridge/external.js'),
         import('../../bridge/index.js'),

@@ -54,7 +54,7 @@ export async function startStack(config: KotsConfig, logger: Logger, options: { 
   const bridge = await startBridge({ config, sink, logger });
   const brokerUrl = `mqtt://127.0.0.1:${bridge.listeners.port}`;
   process.stdout.write(`kots up: broker ${brokerUrl} · bus ${mode} · lake ${lake.describe()}\n`);
-  const dashboard = config.dashboard.port === undefined ? undefined : await startDashboard({ config, logger, brokerUrl, alerts, cities: config.up.cities ?? DEFAULT_CITIES });
+  const dashboard = config.dashboard.port === undefined ? undefined : await startDashboard({ config, logger, broker: bridge.broker, alerts, cities: config.up.cities ?? DEFAULT_CITIES });
   if (dashboard) process.stdout.write(`kots up: dashboard ${dashboard.url}\n`);
 
   const agents: AgentHandle[] = [];

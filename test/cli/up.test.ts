@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { KOTS_BIN, waitFor } from '../helpers/processes.js';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import mqtt from 'mqtt';
+import { subscribeCodes } from '../bridge/helpers.js';
 
 const run = promisify(execFile);
 
@@ -71,5 +73,38 @@ describe('kots up', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('stays anonymous on 127.0.0.1 only: an anonymous client may not subscribe to # or to the devices\' readings, and 0.0.0.0 refuses to start', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'kots-up-acl-'));
+    const env = bareEnvironment();
+    const child = spawn(process.execPath, [KOTS_BIN, 'up'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const url = await waitFor('the broker address', async () => /broker (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 30_000);
+      await waitFor('readings flowing', async () => /written [1-9]\d*/.test(output), 30_000);
+      const client = await mqtt.connectAsync(url, { clientId: 'curious-neighbour', protocolVersion: 4, reconnectPeriod: 0 });
+      const received: string[] = [];
+      client.on('message', (topic) => received.push(topic));
+      const filters = ['#', 'kots/v1/#', 'kots/v1/+/+/weather', 'kots/v1/takamatsu/sim-takamatsu-1/weather', 'kots/v1/takamatsu/sim-takamatsu-1/status'];
+      expect(await subscribeCodes(client, filters, 0)).toEqual(filters.map(() => 128));
+      // Agents publish every few seconds: a refused subscription must see none of it.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      expect(received).toEqual([]);
+      await client.endAsync();
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
+
+    const refused = await run(process.execPath, [KOTS_BIN, 'up', '--no-agents'], { cwd, env: { ...env, KOTS_BRIDGE_HOST: '0.0.0.0' } }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused?.code).toBe(2);
+    expect(refused?.stderr.trim()).toMatch(/^kots: bridge\.registryFile: [^\n]+$/);
   });
 });

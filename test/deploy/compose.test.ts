@@ -152,7 +152,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('registry-init writes a registry the dashboard accepts, with the operator of .env', async () => {
+  it('registry-init writes the registry the bridge and the dashboard read: the operator of .env, the simulated devices, the dashboard\'s MQTT identity', async () => {
     const init = project.services['registry-init']!;
     expect(init.image).toBe('kots:local');
     const out = join(mkdtempSync(join(tmpdir(), 'kots-registry-init-')), 'registry.yaml');
@@ -168,6 +168,19 @@ describe('docker-compose.yml', () => {
     expect(user.role).toBe('operator');
     expect(await verifyCredential(init.environment!.DASHBOARD_ADMIN_PASSWORD!, user.hash)).toBe(true);
     expect(project.services.dashboard!.environment!.KOTS_DASHBOARD_REGISTRY_FILE).toBe(init.environment!.KOTS_REGISTRY_OUT);
+    // The bridge listens on 0.0.0.0, so it must run with this registry; every simulated agent logs in with its own entry.
+    expect(project.services.bridge!.environment!.KOTS_BRIDGE_REGISTRY_FILE).toBe(init.environment!.KOTS_REGISTRY_OUT);
+    expect(project.services.bridge!.depends_on!['registry-init']).toMatchObject({ condition: 'service_completed_successfully' });
+    for (const [name, service] of kotsServices.filter(([n]) => n.startsWith('agent-'))) {
+      const env = service.environment!;
+      const device = registry.device(env.KOTS_MQTT_USERNAME!);
+      expect(device, `${name} has a registry entry`).toMatchObject({ id: env.KOTS_AGENT_DEVICE_ID, cityName: env.KOTS_AGENT_CITY_NAME });
+      expect(await verifyCredential(env.KOTS_MQTT_PASSWORD!, device!.hash), name).toBe(true);
+    }
+    const dashboardEnv = project.services.dashboard!.environment!;
+    const reader = registry.user(dashboardEnv.KOTS_DASHBOARD_MQTT_USERNAME!)!;
+    expect(reader.role).toBe('dashboard');
+    expect(await verifyCredential(dashboardEnv.KOTS_DASHBOARD_MQTT_PASSWORD!, reader.hash)).toBe(true);
     expect(project.services.dashboard!.depends_on!['registry-init']).toMatchObject({ condition: 'service_completed_successfully' });
   });
 
