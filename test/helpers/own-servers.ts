@@ -3,7 +3,7 @@
  * scripts as the shared ones, for tests that stop a server mid-stream.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,5 +43,35 @@ export async function ownMinio(): Promise<OwnServer & { endpoint: string }> {
     endpoint: `http://127.0.0.1:${port}`,
     start: async () => void (await script('start.sh')),
     stop: async () => void (await script('stop.sh')),
+  };
+}
+
+/** A Kafka of one's own (KRaft, one node) on free ports, for tests and benches that stop it. */
+export async function ownKafka(): Promise<OwnServer & { brokers: string[]; remove(): void }> {
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const env = {
+    KOTS_STATE: mkdtempSync(join(tmpdir(), 'kots-own-kafka-')),
+    KOTS_KAFKA_PORT: String(port),
+    KOTS_KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KOTS_KAFKA_HEAP: '-Xms128m -Xmx384m',
+    KOTS_STOP_TIMEOUT: '30',
+  };
+  const script = (name: string) => run('bash', [join(SCRIPTS, name), 'kafka'], { env: { ...process.env, ...env }, timeout: 150_000 });
+  let formatted = false;
+  return {
+    env,
+    brokers: [`127.0.0.1:${port}`],
+    start: async () => {
+      // start.sh draws a random cluster id; one starting with "-" is taken for an option by kafka-storage (1 in 64):
+      // draw again, on the first start only (later starts keep their data).
+      await script('start.sh').catch(async (error: Error) => {
+        if (formatted || !/cluster-id/.test(error.message)) throw error;
+        rmSync(join(env.KOTS_STATE, 'kafka', 'data'), { recursive: true, force: true });
+        await script('start.sh');
+      });
+      formatted = true;
+    },
+    stop: async () => void (await script('stop.sh')),
+    remove: () => rmSync(env.KOTS_STATE, { recursive: true, force: true }),
   };
 }
