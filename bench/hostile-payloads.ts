@@ -7,7 +7,7 @@
  * an id of its own, so whatever gets through never collides with a good reading.
  */
 import fc from 'fast-check';
-import { v7 as uuidv7 } from 'uuid';
+import { makeReading } from '../test/helpers/readings.js';
 
 export type HostileKind = 'random-bytes' | 'deep-nesting' | 'huge-number' | 'wrong-type' | 'proto-key' | 'other-device' | 'markup-city' | 'oversize';
 
@@ -26,27 +26,7 @@ export interface HostileDevice {
 }
 
 function validReading(device: HostileDevice, seq: number): Record<string, unknown> {
-  return {
-    v: 1,
-    id: uuidv7(),
-    device_id: device.id,
-    city: { ...device.city },
-    source: 'simulated',
-    seq,
-    observed_at: new Date().toISOString(),
-    weather: {
-      coord: { lon: 133.53, lat: 33.56 },
-      weather: [{ id: 800, main: 'Clear', description: 'clear sky', icon: '01d' }],
-      main: { temp: 290.1, feels_like: 289.5, pressure: 1013, humidity: 60 },
-      visibility: 10000,
-      wind: { speed: 3.1, deg: 200 },
-      clouds: { all: 0 },
-      dt: Math.floor(Date.now() / 1000),
-      sys: { country: 'JP' },
-      timezone: 32400,
-      name: device.city.name,
-    },
-  };
+  return makeReading({ device_id: device.id, city: { ...device.city }, seq, observed_at: new Date().toISOString() }) as Record<string, unknown>;
 }
 
 /** Dotted paths of a reading's fields, for wrong types and huge numbers. */

@@ -25,30 +25,36 @@ function bareEnvironment(): NodeJS.ProcessEnv {
   return { ...env, KOTS_BRIDGE_PORT: '0' };
 }
 
+/** `kots up` in a fresh folder; `output()` is what it printed so far. */
+function startUp() {
+  const cwd = mkdtempSync(join(tmpdir(), 'kots-up-'));
+  const env = bareEnvironment();
+  const child = spawn(process.execPath, [KOTS_BIN, 'up'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  child.stdout.on('data', (d: Buffer) => (printed += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (printed += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { cwd, env, child, exited, output: () => printed };
+}
+
 describe('kots up', () => {
   it('shows readings arriving within 30 s, flushes on Ctrl-C, and kots sql counts them', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'kots-up-'));
-    const env = bareEnvironment();
-    const child = spawn(process.execPath, [KOTS_BIN, 'up'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { cwd, env, child, exited, output } = startUp();
     const started = Date.now();
     try {
-      await waitFor('a summary line with readings written', async () => /written [1-9]\d*/.test(output), 30_000);
+      await waitFor('a summary line with readings written', async () => /written [1-9]\d*/.test(output()), 30_000);
     } catch (error) {
       child.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}\n${output}`);
+      throw new Error(`${(error as Error).message}\n${output()}`);
     }
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(output).toMatch(/bus in-process \(no Kafka configured\)/);
-    expect(output).toMatch(/8 simulated agents in 8 cities/);
+    expect(output()).toMatch(/bus in-process \(no Kafka configured\)/);
+    expect(output()).toMatch(/8 simulated agents in 8 cities/);
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(output).toMatch(/everything acknowledged is in the lake/);
-    const summaries = [...output.matchAll(/in (\d+) · written (\d+)/g)];
+    expect(output()).toMatch(/everything acknowledged is in the lake/);
+    const summaries = [...output().matchAll(/in (\d+) · written (\d+)/g)];
     const [, received, written] = summaries.at(-1)!;
     expect(Number(written)).toBeGreaterThan(0);
     // Every reading the bridge received was written before exit: nothing acknowledged was left in memory.
@@ -76,16 +82,10 @@ describe('kots up', () => {
   });
 
   it('stays anonymous on 127.0.0.1 only: an anonymous client may not subscribe to # or to the devices\' readings, and 0.0.0.0 refuses to start', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'kots-up-acl-'));
-    const env = bareEnvironment();
-    const child = spawn(process.execPath, [KOTS_BIN, 'up'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { cwd, env, child, exited, output } = startUp();
     try {
-      const url = await waitFor('the broker address', async () => /broker (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 30_000);
-      await waitFor('readings flowing', async () => /written [1-9]\d*/.test(output), 30_000);
+      const url = await waitFor('the broker address', async () => /broker (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(output())?.[1], 30_000);
+      await waitFor('readings flowing', async () => /written [1-9]\d*/.test(output()), 30_000);
       const client = await mqtt.connectAsync(url, { clientId: 'curious-neighbour', protocolVersion: 4, reconnectPeriod: 0 });
       const received: string[] = [];
       client.on('message', (topic) => received.push(topic));
