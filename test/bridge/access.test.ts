@@ -149,15 +149,13 @@ describe('authorisation', () => {
     );
     expect(sub).toMatch(/not authori[sz]ed|denied|refused/i);
   });
-});
 
-describe('without a registry (kots up)', () => {
   it('dead-letters a reading whose city name is not the registry\'s city of its device, with the reason', async () => {
     const named = await startTestBridge({
       registry: {
         devices: [
-          { ...(await registryOf([{ id: 'pi-nakano-1', city: 'nakano-tokyo', secret: 's-1' }])).devices![0]!, cityName: 'Nakano, Tokyo' },
-          ...(await registryOf([{ id: 'pi-kochi-1', city: 'kochi', secret: 's-2' }])).devices!,
+          { ...(await registryOf([{ id: 'pi-nakano-1', city: 'nakano-tokyo', secret: 'secret-1' }])).devices![0]!, cityName: 'Nakano, Tokyo' },
+          ...(await registryOf([{ id: 'pi-kochi-1', city: 'kochi', secret: 'secret-2' }])).devices!,
         ],
       },
     });
@@ -168,12 +166,12 @@ describe('without a registry (kots up)', () => {
         await client.endAsync();
       };
       // The registry names the city: only that name passes.
-      await send('pi-nakano-1', 's-1', 'nakano-tokyo', 'Nakano, Tokyo');
-      await send('pi-nakano-1', 's-1', 'nakano-tokyo', 'Nakano');
+      await send('pi-nakano-1', 'secret-1', 'nakano-tokyo', 'Nakano, Tokyo');
+      await send('pi-nakano-1', 'secret-1', 'nakano-tokyo', 'Nakano');
       // It gives only the slug: the name must spell it; mrkdwn or another city's name does not.
-      await send('pi-kochi-1', 's-2', 'kochi', 'Kochi');
-      await send('pi-kochi-1', 's-2', 'kochi', '<!channel> Kochi');
-      await send('pi-kochi-1', 's-2', 'kochi', 'Cairo');
+      await send('pi-kochi-1', 'secret-2', 'kochi', 'Kochi');
+      await send('pi-kochi-1', 'secret-2', 'kochi', '<!channel> Kochi');
+      await send('pi-kochi-1', 'secret-2', 'kochi', 'Cairo');
       expect(await topicCount(servers.kafkaBrokers, named.config.kafka.weatherTopic)).toBe(2);
       const dead = await readTopic(servers.kafkaBrokers, named.config.kafka.deadLetterTopic, 3);
       expect(dead.map((r) => r.headers['kots-reason'])).toEqual([
@@ -185,7 +183,9 @@ describe('without a registry (kots up)', () => {
       await named.close();
     }
   });
+});
 
+describe('without a registry (kots up)', () => {
   it('accepts anonymous clients but refuses # and other devices\' topics and config publishing, and dead-letters a payload that does not match its topic', async () => {
     const anon = await startTestBridge();
     try {
