@@ -4,11 +4,15 @@
  * written by DuckDB itself in the consumer's layout (4 raw files per city-day,
  * plus 5% of the rows written a second time, as a crashed consumer would).
  *
- *   npx tsx bench/lake-consolidate.ts [--readings 10000000] [--keep DIR]
+ *   npx tsx bench/lake-consolidate.ts [--readings 10000000] [--keep DIR] [--raw-queries]
+ *   npx tsx bench/lake-consolidate.ts --reuse DIR     # the raw lake a --keep run left (its consolidated/ is removed first)
  *
- * Prints: generation time, consolidation rows/s (raw rows read, readings
- * written), and the time of each analysis/*.sql query over the raw lake
- * (de-duplicated on the fly) and over the consolidated lake.
+ * Prints: generation time; the reference, one DuckDB `COPY (… QUALIFY
+ * row_number() … = 1 ORDER BY …) TO … (PARTITION_BY (date, city))` pass over
+ * the same raw lake with the same threads, run before and after kots; kots
+ * consolidation rows/s (raw rows read, readings written) and its ratio to the
+ * reference; the time of each analysis/*.sql query over the consolidated lake
+ * (and, with --raw-queries, over the raw lake de-duplicated on the fly).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -17,9 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../core/config/index.js';
 import { LocalLake, WEATHER_COLUMNS } from '../core/lake/index.js';
-import { consolidatePartition, partitionsOf } from '../lakehouse/consolidate.js';
+import { consolidateDay } from '../lakehouse/consolidate.js';
 import { openLakeDatabase } from '../lakehouse/database.js';
-import { openDuck } from '../lakehouse/duckdb.js';
+import { duckdbOptions, openDuck } from '../lakehouse/duckdb.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -126,14 +130,49 @@ async function timeQueries(root: string, label: string): Promise<void> {
   }
 }
 
-const root = args.includes('--keep') ? option('keep', '') : mkdtempSync(join(tmpdir(), 'kots-bench-lake-'));
-mkdirSync(root, { recursive: true });
-console.log(`kots lake bench: ${READINGS.toLocaleString('en-US')} readings, ${CITIES.length} cities × ${DAYS} days, ${cpus().length} cores, lake ${root}`);
-try {
-  const [{ rawRows, files }, genMs] = await time(() => generate(root));
-  console.log(`generated ${rawRows.toLocaleString('en-US')} raw rows (${(DUPLICATE_SHARE * 100).toFixed(0)}% written twice) in ${files} raw files: ${seconds(genMs)}`);
+/** The one-pass reference over the same raw files: read, keep the first copy of each id, sort, write a file per (date, city). */
+async function reference(root: string, out: string): Promise<number> {
+  const config = loadConfig({ env: { KOTS_LAKE_PATH: root } });
+  const instance = await DuckDBInstance.create(':memory:', duckdbOptions(config));
+  const c = await instance.connect();
+  try {
+    const [, ms] = await time(() =>
+      c.run(`COPY (SELECT * FROM read_parquet('${root}/raw/weather/*/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE, 'city': VARCHAR})
+                   QUALIFY row_number() OVER (PARTITION BY id ORDER BY kafka_offset) = 1
+                   ORDER BY date, city, current_time_utc, id)
+             TO '${out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, city), OVERWRITE)`),
+    );
+    return ms;
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+    rmSync(out, { recursive: true, force: true });
+  }
+}
 
-  await timeQueries(root, 'investigation queries over the RAW lake (de-duplicated on the fly)');
+/** A raw lake left by --keep: its consolidated side removed, its raw rows counted. */
+async function reuse(root: string): Promise<{ rawRows: number; files: number }> {
+  rmSync(join(root, 'consolidated'), { recursive: true, force: true });
+  const instance = await DuckDBInstance.create(':memory:');
+  const c = await instance.connect();
+  const [[rows, files]] = (await c.runAndReadAll(`SELECT sum(num_rows), count(*) FROM parquet_file_metadata('${root}/raw/weather/*/*/*.parquet')`)).getRows() as [[bigint, bigint]];
+  c.closeSync();
+  instance.closeSync();
+  return { rawRows: Number(rows), files: Number(files) };
+}
+
+const reused = args.includes('--reuse');
+const root = reused ? option('reuse', '') : args.includes('--keep') ? option('keep', '') : mkdtempSync(join(tmpdir(), 'kots-bench-lake-'));
+mkdirSync(root, { recursive: true });
+console.log(`kots lake bench: ${reused ? 'reused raw lake' : `${READINGS.toLocaleString('en-US')} readings`}, ${CITIES.length} cities × ${DAYS} days, ${cpus().length} cores, lake ${root}`);
+try {
+  const [{ rawRows, files }, genMs] = await time(() => (reused ? reuse(root) : generate(root)));
+  console.log(`${reused ? 'found' : 'generated'} ${rawRows.toLocaleString('en-US')} raw rows (${(DUPLICATE_SHARE * 100).toFixed(0)}% written twice) in ${files} raw files: ${seconds(genMs)}`);
+
+  if (args.includes('--raw-queries')) await timeQueries(root, 'investigation queries over the RAW lake (de-duplicated on the fly)');
+
+  const before = await reference(root, join(root, 'reference'));
+  console.log(`reference (one DuckDB COPY … QUALIFY … PARTITION_BY (date, city), same threads), before kots: ${seconds(before)}, ${perSecond(rawRows, before)} raw rows read`);
 
   const config = loadConfig({ env: { KOTS_LAKE_PATH: root } });
   const lake = new LocalLake(root);
@@ -143,21 +182,24 @@ try {
   const [, consolidateMs] = await time(async () => {
     for (let d = 0; d < DAYS; d++) {
       const date = new Date(Date.parse(`${START}T00:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10);
-      for (const partition of await partitionsOf(lake, date)) {
-        const result = await consolidatePartition({ lake, connection: duck.connection, retentionHours: 1e9 }, partition);
+      for (const result of await consolidateDay({ lake, connection: duck.connection, retentionHours: 1e9 }, date)) {
         readings += result.rows;
         inputRows += result.inputRows;
       }
     }
   });
   duck.close();
+  const after = await reference(root, join(root, 'reference'));
+  console.log(`reference, after kots: ${seconds(after)}, ${perSecond(rawRows, after)} raw rows read`);
   console.log(
-    `consolidated ${CITIES.length * DAYS} partitions in ${seconds(consolidateMs)}: ${perSecond(inputRows, consolidateMs)} raw rows read, ` +
-      `${perSecond(readings, consolidateMs)} readings written (${readings.toLocaleString('en-US')} readings, verified by re-reading each object)`,
+    `kots consolidate, ${CITIES.length * DAYS} partitions in ${DAYS} day passes: ${seconds(consolidateMs)}, ${perSecond(inputRows, consolidateMs)} raw rows read, ` +
+      `${perSecond(readings, consolidateMs)} readings written (${readings.toLocaleString('en-US')} readings; verified by row counts, parts' footers read back)`,
   );
+  const referenceMs = (before + after) / 2;
+  console.log(`ratio kots / reference (raw rows/s, reference = mean of the two runs): ${(referenceMs / consolidateMs).toFixed(2)}x`);
 
   await timeQueries(root, 'investigation queries over the CONSOLIDATED lake');
 } finally {
-  if (!args.includes('--keep')) rmSync(root, { recursive: true, force: true });
+  if (!args.includes('--keep') && !reused) rmSync(root, { recursive: true, force: true });
 }
-console.log(`command: npx tsx bench/lake-consolidate.ts --readings ${READINGS}`);
+console.log(`command: npx tsx bench/lake-consolidate.ts ${process.argv.slice(2).join(' ')}`);

@@ -1,46 +1,52 @@
 /**
- * Consolidation of one (date, city) partition: the raw Parquet files the
- * consumer wrote become one de-duplicated part file, sorted by time.
+ * Consolidation of one day: the raw Parquet files the consumer wrote become
+ * one de-duplicated part file per city, sorted by time, in one DuckDB pass.
  *
  * Steps, each safe to crash after (manifest.ts explains what readers see):
- *  1. list the partition's raw files and read its manifest;
+ *  0. take the day's lease (lease.ts): one consolidation of a day at a time;
+ *  1. list the day's raw files and its consolidated folder once, read the
+ *     cities' manifests;
  *  2. remove part files no manifest names (superseded by the previous run,
  *     so readers had a whole run interval to finish with them, or left by an
  *     interrupted run);
- *  3. DuckDB reads the current part plus the raw files it does not cover,
- *     keeps the first copy of each reading id in stream order (lowest
- *     kafka_partition, kafka_offset: its event label is the original), sorts
- *     by time and writes a Parquet file locally; the Lake uploads it in one
- *     PUT (atomic on S3; write-fsync-rename on a folder), under a name that
- *     hashes the covered raw keys, so a re-run writes the very same object;
- *  4. DuckDB re-reads the uploaded object: its rows, its distinct ids, and
- *     that no input id is missing must all match, or nothing else happens;
- *  5. the manifest is written: from here readers use the new part;
- *  6. once the day is older than the retention, raw files the manifest covers
- *     are removed, after checking again that the part holds every id in them.
+ *  3. one DuckDB query reads every input of the day once (each city's current
+ *     part plus the raw files it does not cover), keeps the first copy of each
+ *     reading id in stream order (lowest kafka_partition, kafka_offset: its
+ *     event label is the original) and sorts by city and time; each city's
+ *     rows are then written to a local Parquet file and uploaded in one PUT
+ *     (atomic on S3; write-fsync-rename on a folder) under a name that hashes
+ *     the covered raw keys, so a re-run writes the very same object;
+ *  4. verification by row counts: rows written = distinct ids of the city's
+ *     inputs, and the uploaded object's footer says the same (its bytes are
+ *     checksummed by the upload itself);
+ *  5. the manifests are written: from here readers use the new parts; raw
+ *     objects now covered are tagged as consolidated (S3 lifecycle);
+ *  6. once the day is older than the retention, raw files the manifests cover
+ *     are removed, after checking again that the parts hold every id in them.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { KotsError } from '../core/errors.js';
 import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
 import { sqlString } from './duckdb.js';
+import { acquireLease, type Lease } from './lease.js';
 import {
-  consolidatedPrefix,
   encodeManifest,
   manifestKey,
+  MANIFEST_NAME,
   partFileName,
   partKey,
-  rawPrefix,
-  readManifest,
+  readManifestAt,
   type ConsolidationManifest,
   type PartitionId,
 } from './manifest.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+const UPLOADS_AT_ONCE = 4;
 
 export type ConsolidationStep = 'listed' | 'superseded-removed' | 'part-written' | 'verified' | 'manifest-written' | 'raw-removed';
 
@@ -50,8 +56,10 @@ export interface ConsolidateOptions {
   /** Raw files of a day are removed once this many hours have passed since the day ended (UTC). */
   retentionHours: number;
   now?: Date;
-  /** Called after each step, for progress output. */
-  onStep?: (partition: PartitionId, step: ConsolidationStep, detail: string) => void;
+  /** Time to live of the day's lease (lease.ts); renewed while the run goes on. */
+  leaseMs?: number;
+  /** Called after each step, for progress output; the run waits for a returned promise. */
+  onStep?: (partition: PartitionId, step: ConsolidationStep, detail: string) => void | Promise<void>;
 }
 
 export interface PartitionResult extends PartitionId {
@@ -69,125 +77,241 @@ export interface PartitionResult extends PartitionId {
   elapsedMs: number;
 }
 
+/** The day's lease object: beside the cities' folders, never read as data (no city=, not a manifest). */
+export const leaseKey = (date: string) => `${CONSOLIDATED_WEATHER_PREFIX}date=${date}/_lease.json`;
+
+const HIVE_CITY = /\/city=([a-z0-9-]+)\//;
 const files = (lake: Lake, keys: readonly string[]) => `[${keys.map((k) => sqlString(lake.duckdbPath(k))).join(', ')}]`;
-// Partition columns come from the path, never from the files; and no union_by_name surprise from a hive guess.
-const read = (lake: Lake, keys: readonly string[]) => `read_parquet(${files(lake, keys)}, hive_partitioning = false, union_by_name = true)`;
+// City from the path (raw files and parts live under city=<slug>/), typed, so a slug like "2046" stays text.
+const readWithCity = (lake: Lake, keys: readonly string[], columns = '*') =>
+  `(SELECT ${columns} FROM read_parquet(${files(lake, keys)}, hive_partitioning = true, hive_types = {'date': DATE, 'city': VARCHAR}, union_by_name = true))`;
 
-export async function consolidatePartition(options: ConsolidateOptions, partition: PartitionId): Promise<PartitionResult> {
-  const { lake, connection } = options;
+interface CityState extends PartitionId {
+  raw: string[];
+  previous?: ConsolidationManifest;
+  /** Parquet objects in the city's consolidated folder. */
+  parts: string[];
+  removedParts: number;
+  next?: ConsolidationManifest;
+  fresh: string[];
+  inputRows: number;
+  removedRaw: number;
+}
+
+/** Consolidates every city of a day (or one city) in one pass; one result per city. */
+export async function consolidateDay(options: ConsolidateOptions, date: string, city?: string): Promise<PartitionResult[]> {
+  const { lake } = options;
   const started = Date.now();
-  const step = (name: ConsolidationStep, detail: string) => options.onStep?.(partition, name, detail);
-
-  const raw = (await lake.list(rawPrefix(partition))).filter((k) => k.endsWith('.parquet'));
-  const previous = await readManifest(lake, partition);
-  step('listed', `${raw.length} raw files, ${previous ? `manifest ${previous.file}` : 'no manifest'}`);
-
-  const removedParts = await removeUnnamedParts(lake, partition, previous);
-  if (removedParts > 0) step('superseded-removed', `${removedParts} part files`);
-
-  const covered = new Set(previous?.covers ?? []);
-  const fresh = raw.filter((k) => !covered.has(k));
-  let manifest = previous;
-  let inputRows = 0;
-  if (fresh.length > 0) {
-    const covers = [...covered, ...fresh].sort();
-    const next: ConsolidationManifest = { v: 1, date: partition.date, city: partition.city, file: partFileName(covers), rows: 0, covers };
-    const inputs = [...(previous ? [partKey(previous)] : []), ...fresh];
-    const written = await writePart(options, next, inputs);
-    inputRows = written.inputRows;
-    step('part-written', `${partKey(next)}: ${written.rows} rows from ${written.inputRows} input rows`);
-    await verifyPart(lake, connection, partKey(next), written.rows);
-    step('verified', `${written.rows} rows, ${written.rows} distinct ids, none missing`);
-    manifest = { ...next, rows: written.rows };
-    await lake.put(manifestKey(partition), encodeManifest(manifest));
-    step('manifest-written', manifestKey(partition));
-  }
-
-  const removedRaw = manifest ? await removeExpiredRaw(options, manifest, raw) : 0;
-  if (removedRaw > 0) step('raw-removed', `${removedRaw} raw files`);
-  await connection.run('DROP TABLE IF EXISTS kots_input');
-
-  return {
-    ...partition,
-    status: !manifest ? 'empty' : fresh.length > 0 ? 'consolidated' : 'unchanged',
-    ...(manifest ? { part: partKey(manifest) } : {}),
-    rows: manifest?.rows ?? 0,
-    coveredRaw: manifest?.covers.length ?? 0,
-    newRaw: fresh.length,
-    inputRows,
-    removedRaw,
-    removedParts,
-    elapsedMs: Date.now() - started,
-  };
-}
-
-/** Part files of the partition that the current manifest does not name. */
-async function removeUnnamedParts(lake: Lake, partition: PartitionId, manifest: ConsolidationManifest | undefined): Promise<number> {
-  const keep = manifest ? partKey(manifest) : undefined;
-  const stale = (await lake.list(consolidatedPrefix(partition))).filter((k) => k.endsWith('.parquet') && k !== keep);
-  for (const key of stale) await lake.delete(key);
-  return stale.length;
-}
-
-async function scalarRow(connection: DuckDBConnection, sql: string): Promise<number[]> {
-  const reader = await connection.runAndReadAll(sql);
-  return (reader.getRows()[0] ?? []).map((v) => Number(v));
-}
-
-async function writePart(options: ConsolidateOptions, next: ConsolidationManifest, inputs: string[]): Promise<{ rows: number; inputRows: number }> {
-  const { lake, connection } = options;
-  const temp = join(tmpdir(), `kots-consolidate-${randomBytes(6).toString('hex')}.parquet`);
+  const lease = await acquireLease(lake, leaseKey(date), { ...(options.leaseMs ? { ttlMs: options.leaseMs } : {}) });
   try {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE kots_input AS SELECT * FROM ${read(lake, inputs)}`);
-    const [inputRows = 0, distinct = 0] = await scalarRow(connection, 'SELECT count(*), count(DISTINCT id) FROM kots_input');
-    await connection.run(
-      `COPY (SELECT * FROM kots_input
-             QUALIFY row_number() OVER (PARTITION BY id ORDER BY kafka_partition, kafka_offset, kafka_topic) = 1
-             ORDER BY current_time_utc, id)
-       TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`,
-    );
-    await lake.put(partKey(next), await readFile(temp));
-    return { rows: distinct, inputRows };
+    const cities = await listDay(options, date, city);
+    for (const c of cities) await options.onStep?.(c, 'listed', `${c.raw.length} raw files, ${c.previous ? `manifest ${c.previous.file}` : 'no manifest'}`);
+    await removeUnnamedParts(options, lease, cities);
+
+    const pending = cities.filter((c) => c.fresh.length > 0);
+    if (pending.length > 0) await writeDay(options, lease, pending);
+
+    await removeExpiredRaw(options, lease, cities);
+    const elapsedMs = Date.now() - started;
+    return cities.map((c) => {
+      const manifest = c.next ?? c.previous;
+      return {
+        date: c.date,
+        city: c.city,
+        status: !manifest ? 'empty' : c.fresh.length > 0 ? 'consolidated' : 'unchanged',
+        ...(manifest ? { part: partKey(manifest) } : {}),
+        rows: manifest?.rows ?? 0,
+        coveredRaw: manifest?.covers.length ?? 0,
+        newRaw: c.fresh.length,
+        inputRows: c.inputRows,
+        removedRaw: c.removedRaw,
+        removedParts: c.removedParts,
+        elapsedMs,
+      };
+    });
   } finally {
-    await rm(temp, { force: true });
+    await options.connection.run('DROP TABLE IF EXISTS kots_day');
+    await lease.release();
   }
 }
 
-/** Re-reads the uploaded part: row count, distinct ids and every input id present. */
-async function verifyPart(lake: Lake, connection: DuckDBConnection, key: string, expectedRows: number): Promise<void> {
-  const part = read(lake, [key]);
-  const [rows = -1, distinct = -1] = await scalarRow(connection, `SELECT count(*), count(DISTINCT id) FROM ${part}`);
-  const [missing = -1] = await scalarRow(connection, `SELECT count(*) FROM (SELECT DISTINCT id FROM kots_input) i ANTI JOIN (SELECT id FROM ${part}) p USING (id)`);
-  if (rows !== expectedRows || distinct !== expectedRows || missing !== 0) {
-    throw new KotsError(
-      'LAKE_INCONSISTENT',
-      `consolidated object ${key} does not match its inputs: ${rows} rows and ${distinct} distinct ids read back, ${missing} input ids missing, ${expectedRows} expected. ` +
-        'Nothing raw was removed and no manifest was written; run kots consolidate again, and check the lake if it repeats.',
-    );
-  }
+/** One (date, city) partition: the same pass, restricted to the city. */
+export async function consolidatePartition(options: ConsolidateOptions, partition: PartitionId): Promise<PartitionResult> {
+  const [result] = await consolidateDay(options, partition.date, partition.city);
+  return result!;
 }
 
-/** Removes the raw files the manifest covers once the day is past its retention; checks the part holds their ids first. */
-async function removeExpiredRaw(options: ConsolidateOptions, manifest: ConsolidationManifest, raw: readonly string[]): Promise<number> {
+/** The day's state from two listings and the cities' manifests. */
+async function listDay(options: ConsolidateOptions, date: string, only?: string): Promise<CityState[]> {
+  const { lake } = options;
+  const [rawKeys, consolidatedKeys] = await Promise.all([lake.list(`${RAW_WEATHER_PREFIX}date=${date}/`), lake.list(`${CONSOLIDATED_WEATHER_PREFIX}date=${date}/`)]);
+  const byCity = new Map<string, { raw: string[]; parts: string[]; manifest?: string }>();
+  const entry = (city: string) => byCity.get(city) ?? byCity.set(city, { raw: [], parts: [] }).get(city)!;
+  for (const key of rawKeys) {
+    const city = HIVE_CITY.exec(key)?.[1];
+    if (city && key.endsWith('.parquet') && (!only || city === only)) entry(city).raw.push(key);
+  }
+  for (const key of consolidatedKeys) {
+    const city = HIVE_CITY.exec(key)?.[1];
+    if (!city || (only && city !== only)) continue;
+    if (key.endsWith(`/${MANIFEST_NAME}`)) entry(city).manifest = key;
+    else if (key.endsWith('.parquet')) entry(city).parts.push(key);
+  }
+  if (only) entry(only);
+  return Promise.all(
+    [...byCity.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(async ([city, found]) => {
+        const previous = found.manifest ? await readManifestAt(lake, found.manifest) : undefined;
+        const covered = new Set(previous?.covers ?? []);
+        return { date, city, raw: found.raw, parts: found.parts, previous, fresh: found.raw.filter((k) => !covered.has(k)), removedParts: 0, inputRows: 0, removedRaw: 0 };
+      }),
+  );
+}
+
+/** Part files no manifest names: superseded by the previous run, or left by an interrupted one. */
+async function removeUnnamedParts(options: ConsolidateOptions, lease: Lease, cities: CityState[]): Promise<void> {
+  const stale = cities.flatMap((c) => c.parts.filter((k) => !c.previous || k !== partKey(c.previous)).map((key) => ({ c, key })));
+  if (stale.length === 0) return;
+  await lease.fence();
+  for (const { c, key } of stale) {
+    await options.lake.delete(key);
+    c.removedParts++;
+  }
+  for (const c of cities) if (c.removedParts > 0) await options.onStep?.(c, 'superseded-removed', `${c.removedParts} part files`);
+}
+
+async function rowsOf(connection: DuckDBConnection, sql: string): Promise<unknown[][]> {
+  return (await connection.runAndReadAll(sql)).getRows();
+}
+
+/** Row counts from Parquet footers only (no data read), by object key. */
+async function footerRows(lake: Lake, connection: DuckDBConnection, keys: readonly string[]): Promise<Map<string, number>> {
+  const byPath = new Map(keys.map((k) => [lake.duckdbPath(k), k]));
+  const counts = new Map<string, number>();
+  for (const [file, rows] of await rowsOf(connection, `SELECT file_name, num_rows FROM parquet_file_metadata(${files(lake, keys)})`)) {
+    const key = byPath.get(String(file));
+    if (key) counts.set(key, (counts.get(key) ?? 0) + Number(rows));
+  }
+  return counts;
+}
+
+/** Steps 3–5 for the cities with new raw files, in one read of the day's inputs. */
+async function writeDay(options: ConsolidateOptions, lease: Lease, cities: CityState[]): Promise<void> {
+  const { lake, connection } = options;
+  const inputs = cities.flatMap((c) => [...(c.previous ? [partKey(c.previous)] : []), ...c.fresh]);
+  for (const [key, rows] of await footerRows(lake, connection, inputs)) {
+    const c = cities.find((x) => key.includes(`/city=${x.city}/`));
+    if (c) c.inputRows += rows;
+  }
+  // One pass: read, keep the first copy of each id in stream order, sort. An id lives in one city (window by city, id, like the views).
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE kots_day AS
+     SELECT * EXCLUDE (date) FROM ${readWithCity(lake, inputs)}
+     QUALIFY row_number() OVER (PARTITION BY city, id ORDER BY kafka_partition, kafka_offset, kafka_topic) = 1
+     ORDER BY city, current_time_utc, id`,
+  );
+  const distinct = new Map((await rowsOf(connection, 'SELECT city, count(*) FROM kots_day GROUP BY city')).map(([city, n]) => [String(city), Number(n)]));
+
+  const dir = await mkdtemp(join(tmpdir(), 'kots-consolidate-'));
+  const uploads: Promise<void>[] = [];
+  let slots = UPLOADS_AT_ONCE;
+  const waiting: Array<() => void> = [];
+  const upload = async (c: CityState, temp: string) => {
+    while (slots === 0) await new Promise<void>((resolve) => waiting.push(resolve));
+    slots--;
+    try {
+      await lake.put(partKey(c.next!), await readFile(temp));
+      await options.onStep?.(c, 'part-written', `${partKey(c.next!)}: ${c.next!.rows} rows from ${c.inputRows} input rows`);
+    } finally {
+      await rm(temp, { force: true });
+      slots++;
+      waiting.shift()?.();
+    }
+  };
+  try {
+    for (const c of cities) {
+      const covers = [...(c.previous?.covers ?? []), ...c.fresh].sort();
+      const expected = distinct.get(c.city) ?? 0;
+      const temp = join(dir, `${randomBytes(6).toString('hex')}.parquet`);
+      // Rows keep the table's order (city, time, id): DuckDB preserves insertion order for a plain scan.
+      const [[written = -1] = []] = await rowsOf(connection, `COPY (SELECT * EXCLUDE (city) FROM kots_day WHERE city = ${sqlString(c.city)}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`);
+      if (Number(written) !== expected || expected < (c.previous?.rows ?? 0)) {
+        throw inconsistent(c, `wrote ${Number(written)} rows for ${expected} distinct ids in its inputs (the previous part had ${c.previous?.rows ?? 0})`);
+      }
+      c.next = { v: 1, date: c.date, city: c.city, file: partFileName(covers), rows: expected, covers };
+      // The next city is written while this one uploads.
+      uploads.push(upload(c, temp));
+    }
+    await Promise.all(uploads);
+  } finally {
+    await Promise.allSettled(uploads);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const uploaded = await footerRows(lake, connection, cities.map((c) => partKey(c.next!)));
+  for (const c of cities) {
+    const rows = uploaded.get(partKey(c.next!));
+    if (rows !== c.next!.rows) throw inconsistent(c, `its uploaded object ${partKey(c.next!)} holds ${rows ?? 'no'} rows, ${c.next!.rows} were written`);
+    await options.onStep?.(c, 'verified', `${rows} rows = distinct ids of the inputs`);
+  }
+
+  await lease.fence();
+  await Promise.all(
+    cities.map(async (c) => {
+      await lake.put(manifestKey(c), encodeManifest(c.next!));
+      await options.onStep?.(c, 'manifest-written', manifestKey(c));
+    }),
+  );
+  // Only now may the S3 lifecycle rule expire them: a verified part named by a manifest holds their readings.
+  await lake.markConsolidated(cities.flatMap((c) => c.fresh));
+}
+
+function inconsistent(c: PartitionId, what: string): KotsError {
+  return new KotsError(
+    'LAKE_INCONSISTENT',
+    `consolidation of date=${c.date}/city=${c.city} ${what}. Nothing raw was removed and no manifest was written; run kots consolidate again, and check the lake if it repeats.`,
+  );
+}
+
+/** Removes the raw files the manifests cover once the day is past its retention; checks the parts hold their ids first. */
+async function removeExpiredRaw(options: ConsolidateOptions, lease: Lease, cities: CityState[]): Promise<void> {
   const { lake, connection } = options;
   const now = (options.now ?? new Date()).getTime();
-  const dayEnd = Date.parse(`${manifest.date}T00:00:00Z`) + DAY_MS;
-  if (now < dayEnd + options.retentionHours * HOUR_MS) return 0;
-  const covers = new Set(manifest.covers);
-  const expired = raw.filter((k) => covers.has(k));
-  if (expired.length === 0) return 0;
-  const part = read(lake, [partKey(manifest)]);
-  const [rows = -1] = await scalarRow(connection, `SELECT count(*) FROM ${part}`);
-  const [missing = -1] = await scalarRow(connection, `SELECT count(*) FROM (SELECT DISTINCT id FROM ${read(lake, expired)}) r ANTI JOIN (SELECT id FROM ${part}) p USING (id)`);
-  if (rows !== manifest.rows || missing !== 0) {
-    throw new KotsError(
-      'LAKE_INCONSISTENT',
-      `refusing to remove raw files of date=${manifest.date}/city=${manifest.city}: ${partKey(manifest)} has ${rows} rows (manifest says ${manifest.rows}) and lacks ${missing} of their ids. ` +
-        `Delete ${manifestKey(manifest)} and run kots consolidate for that date and city again.`,
-    );
+  const expiring = cities.flatMap((c) => {
+    const manifest = c.next ?? c.previous;
+    if (!manifest || now < Date.parse(`${manifest.date}T00:00:00Z`) + DAY_MS + options.retentionHours * HOUR_MS) return [];
+    const covers = new Set(manifest.covers);
+    const expired = c.raw.filter((k) => covers.has(k));
+    return expired.length > 0 ? [{ c, manifest, expired }] : [];
+  });
+  if (expiring.length === 0) return;
+  const parts = expiring.map((e) => partKey(e.manifest));
+  const rows = await footerRows(lake, connection, parts);
+  const missing = new Map(
+    (
+      await rowsOf(
+        connection,
+        `SELECT city, count(*) FROM (SELECT DISTINCT city, id FROM ${readWithCity(lake, expiring.flatMap((e) => e.expired), 'city, id')}) r
+         ANTI JOIN ${readWithCity(lake, parts, 'city, id')} p USING (city, id) GROUP BY city`,
+      )
+    ).map(([city, n]) => [String(city), Number(n)]),
+  );
+  for (const { c, manifest } of expiring) {
+    if (rows.get(partKey(manifest)) !== manifest.rows || (missing.get(c.city) ?? 0) > 0) {
+      throw new KotsError(
+        'LAKE_INCONSISTENT',
+        `refusing to remove raw files of date=${c.date}/city=${c.city}: ${partKey(manifest)} has ${rows.get(partKey(manifest)) ?? 'no'} rows (manifest says ${manifest.rows}) and lacks ${missing.get(c.city) ?? 0} of their ids. ` +
+          `Delete ${manifestKey(manifest)} and run kots consolidate for that date and city again.`,
+      );
+    }
   }
-  for (const key of expired) await lake.delete(key);
-  return expired.length;
+  await lease.fence();
+  for (const { c, expired } of expiring) {
+    for (const key of expired) await lake.delete(key);
+    c.removedRaw = expired.length;
+    await options.onStep?.(c, 'raw-removed', `${expired.length} raw files`);
+  }
 }
 
 /** The partitions (cities) of a date that have raw files or a manifest. */
@@ -196,11 +320,21 @@ export async function partitionsOf(lake: Lake, date: string, city?: string): Pro
   const cities = new Set<string>();
   for (const prefix of [RAW_WEATHER_PREFIX, CONSOLIDATED_WEATHER_PREFIX]) {
     for (const key of await lake.list(`${prefix}date=${date}/`)) {
-      const m = /\/city=([a-z0-9-]+)\//.exec(key);
+      const m = HIVE_CITY.exec(key);
       if (m) cities.add(m[1]!);
     }
   }
   return [...cities].sort().map((c) => ({ date, city: c }));
+}
+
+/** Every date with raw files, whatever its age: what `kots consolidate --pending` works through. */
+export async function pendingDates(lake: Lake): Promise<string[]> {
+  const dates = new Set<string>();
+  for (const key of await lake.list(RAW_WEATHER_PREFIX)) {
+    const m = /^raw\/weather\/date=(\d{4}-\d{2}-\d{2})\//.exec(key);
+    if (m && key.endsWith('.parquet')) dates.add(m[1]!);
+  }
+  return [...dates].sort();
 }
 
 /** Dates from `from` to `to` inclusive, YYYY-MM-DD. */

@@ -90,7 +90,11 @@ export function decodeManifest(key: string, body: Uint8Array): ConsolidationMani
 /** The manifest of a partition, or undefined when it was never consolidated. */
 export async function readManifest(lake: Lake, partition: PartitionId): Promise<ConsolidationManifest | undefined> {
   const key = manifestKey(partition);
-  const keys = await lake.list(key);
-  if (!keys.includes(key)) return undefined;
+  const found = await lake.getVersioned(key);
+  return found ? decodeManifest(key, found.body) : undefined;
+}
+
+/** A manifest a listing just showed. */
+export async function readManifestAt(lake: Lake, key: string): Promise<ConsolidationManifest> {
   return decodeManifest(key, await lake.get(key));
 }

@@ -16,7 +16,9 @@ import { emptyWeatherSelect, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/
 import { sqlString } from './duckdb.js';
 import type { LakeSnapshot } from './snapshot.js';
 
-const HIVE = `hive_partitioning = true, hive_types = {'date': DATE, 'city': VARCHAR}, union_by_name = true`;
+// No union_by_name: every lake file has the same columns (core/lake/columns.ts), matched by name; with it DuckDB would open
+// every file to make the views, and again for each query that binds them.
+const HIVE = `hive_partitioning = true, hive_types = {'date': DATE, 'city': VARCHAR}`;
 
 export function parquetFiles(lake: Lake, keys: readonly string[]): string {
   if (keys.length === 0) return `(${emptyWeatherSelect()})`;

@@ -1,7 +1,9 @@
 /**
- * `kots consolidate`: raw Parquet of a day (or a range of days) becomes one
- * de-duplicated, time-sorted part file per city (lakehouse/consolidate.ts).
- * Safe to re-run and to kill at any point; Kestra runs it on a schedule (kestra/).
+ * `kots consolidate`: raw Parquet of a day (or a range of days, or every day
+ * with raw files left) becomes one de-duplicated, time-sorted part file per
+ * city, one DuckDB pass per day (lakehouse/consolidate.ts). Safe to re-run, to
+ * kill at any point and to start twice (a lease per day); Kestra runs it on a
+ * schedule (kestra/).
  */
 import type { Command } from 'commander';
 import { isCalendarDate } from '../../core/dates.js';
@@ -15,6 +17,7 @@ interface ConsolidateCliOptions {
   from?: string;
   to?: string;
   city?: string;
+  pending?: boolean;
   retentionHours?: number;
   json?: boolean;
 }
@@ -35,12 +38,13 @@ function nonNegative(text: string): number {
 }
 
 function datesOf(opts: ConsolidateCliOptions, dateRange: (from: string, to: string) => string[]): string[] {
+  if (opts.pending && (opts.date || opts.from || opts.to)) throw new KotsError('USAGE', '--pending finds its dates itself: give it without --date, --from or --to');
   if (opts.date && (opts.from || opts.to)) throw new KotsError('USAGE', 'give either --date or --from/--to, not both');
   if (opts.from || opts.to) {
     if (!opts.from || !opts.to) throw new KotsError('USAGE', '--from and --to go together (a backfill of a date range)');
     return dateRange(resolveDate(opts.from), resolveDate(opts.to));
   }
-  if (!opts.date) throw new KotsError('USAGE', 'say which day: --date YYYY-MM-DD (or today, yesterday), or --from/--to for a range');
+  if (!opts.date) throw new KotsError('USAGE', 'say which day: --date YYYY-MM-DD (or today, yesterday), --from/--to for a range, or --pending for every day with raw files left');
   return [resolveDate(opts.date)];
 }
 
@@ -62,20 +66,22 @@ export function registerConsolidateCommand(program: Command): void {
     .option('--date <date>', 'day to consolidate (YYYY-MM-DD, today, yesterday; UTC)')
     .option('--from <date>', 'first day of a backfill range')
     .option('--to <date>', 'last day of a backfill range (inclusive)')
+    .option('--pending', 'every day that still has raw files, whatever its age (late data, removals due after the retention)')
     .option('--city <slug>', 'only this city')
     .option('--retention-hours <n>', 'hours after the end of a day before its raw files are removed (default: consolidate.rawRetentionHours)', nonNegative)
     .option('--json', 'print one JSON object per partition instead of a line of text')
-    .addHelpText('after', examples('kots consolidate --date yesterday', 'kots consolidate --date 2026-03-01 --city lisbon', 'kots consolidate --from 2026-03-01 --to 2026-03-31 --json'))
+    .addHelpText('after', examples('kots consolidate --date yesterday', 'kots consolidate --date 2026-03-01 --city lisbon', 'kots consolidate --from 2026-03-01 --to 2026-03-31 --json', 'kots consolidate --pending'))
     .action(async (opts: ConsolidateCliOptions, command: Command) => {
-      const [{ consolidatePartition, dateRange, partitionsOf }, { openLake }, { openDuck }] = await Promise.all([
+      const [{ consolidateDay, dateRange, pendingDates }, { openLake }, { openDuck }] = await Promise.all([
         import('../../lakehouse/consolidate.js'),
         import('../../core/lake/index.js'),
         import('../../lakehouse/duckdb.js'),
       ]);
-      const dates = datesOf(opts, dateRange);
+      const fixedDates = opts.pending && !(opts.date || opts.from || opts.to) ? undefined : datesOf(opts, dateRange);
       if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city)) throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
       const { config, logger } = await loadContextAsync(command, {}, 'kots-consolidate');
       const lake = openLake(config.lake);
+      const dates = fixedDates ?? (await pendingDates(lake));
       const duck = await openDuck(config);
       const retentionHours = opts.retentionHours ?? config.consolidate.rawRetentionHours;
       const started = Date.now();
@@ -84,28 +90,29 @@ export function registerConsolidateCommand(program: Command): void {
       let inputRows = 0;
       try {
         for (const date of dates) {
-          for (const partition of await partitionsOf(lake, date, opts.city)) {
-            try {
-              const result = await consolidatePartition(
-                { lake, connection: duck.connection, retentionHours, onStep: (p, step, detail) => logger.debug({ ...p, step }, detail) },
-                partition,
-              );
+          try {
+            const results = await consolidateDay(
+              { lake, connection: duck.connection, retentionHours, leaseMs: config.consolidate.leaseSeconds * 1000, onStep: (p, step, detail) => logger.debug({ ...p, step }, detail) },
+              date,
+              opts.city,
+            );
+            for (const result of results) {
               readings += result.rows;
               inputRows += result.inputRows;
               process.stdout.write(`${opts.json ? JSON.stringify(result) : summary(result)}\n`);
-            } catch (error) {
-              failures++;
-              // One bad partition must not stop the others; the exit code says something failed.
-              logger.error({ ...partition, err: (error as Error).message }, 'consolidation failed');
-              process.stderr.write(`date=${partition.date} city=${partition.city}: FAILED: ${(error as Error).message}\n`);
             }
+          } catch (error) {
+            failures++;
+            // One bad day must not stop the others; the exit code says something failed.
+            logger.error({ date, city: opts.city, err: (error as Error).message }, 'consolidation failed');
+            process.stderr.write(`date=${date}${opts.city ? ` city=${opts.city}` : ''}: FAILED: ${(error as Error).message}\n`);
           }
         }
       } finally {
         duck.close();
       }
       const seconds = (Date.now() - started) / 1000;
-      if (!opts.json) process.stdout.write(`consolidated ${dates.length} day(s) of ${lake.describe()}: ${readings} readings (${inputRows} raw rows read) in ${seconds.toFixed(1)} s${failures ? `, ${failures} partition(s) FAILED` : ''}\n`);
+      if (!opts.json) process.stdout.write(`consolidated ${dates.length} day(s) of ${lake.describe()}: ${readings} readings (${inputRows} raw rows read) in ${seconds.toFixed(1)} s${failures ? `, ${failures} day(s) FAILED` : ''}\n`);
       if (failures > 0) process.exitCode = 1;
     });
 }

@@ -9,6 +9,20 @@ export interface Lake {
   /** Keys under a prefix, in lexical order. */
   list(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
+  /**
+   * Conditional writes, for leases (lakehouse/lease.ts). `putIfAbsent` creates the object only
+   * if no object has the key; `putIfMatch` replaces it only if it is still the version `etag`
+   * names. Each returns the new version's etag, or undefined when the condition failed.
+   */
+  putIfAbsent(key: string, body: Uint8Array): Promise<string | undefined>;
+  putIfMatch(key: string, body: Uint8Array, etag: string): Promise<string | undefined>;
+  /** The object and its version (etag), or undefined when there is none. */
+  getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | undefined>;
+  /**
+   * Marks raw objects whose readings a verified consolidated part holds (S3: object tag
+   * `kots-consolidated=true`, which the bucket's lifecycle rule expires by; a folder: nothing).
+   */
+  markConsolidated(keys: readonly string[]): Promise<void>;
   /** How DuckDB reaches a key: s3://bucket/prefix/key or an absolute file path. */
   duckdbPath(key: string): string;
   /** One line for logs and summaries. */

@@ -5,6 +5,8 @@
  */
 export const RAW_WEATHER_PREFIX = 'raw/weather/';
 export const CONSOLIDATED_WEATHER_PREFIX = 'consolidated/weather/';
+/** The tag a raw object gets once a verified consolidated part holds its readings; S3's lifecycle expires raw/ by it. */
+export const CONSOLIDATED_TAG = { key: 'kots-consolidated', value: 'true' } as const;
 
 export interface RawObjectName {
   date: string; // YYYY-MM-DD (UTC date of observed_at)

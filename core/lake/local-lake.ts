@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { KotsError } from '../errors.js';
 import type { Lake } from './lake.js';
@@ -20,6 +20,13 @@ export class LocalLake implements Lake {
 
   async put(key: string, body: Uint8Array): Promise<void> {
     const path = this.pathOf(key);
+    const temp = await this.writeTemp(path, body);
+    await rename(temp, path);
+    await syncDirectory(path);
+  }
+
+  /** A complete, fsynced copy of the body next to `path`, under a name list() skips. */
+  private async writeTemp(path: string, body: Uint8Array): Promise<string> {
     await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     const file = await open(temp, 'w');
@@ -29,15 +36,72 @@ export class LocalLake implements Lake {
     } finally {
       await file.close();
     }
-    await rename(temp, path);
-    // The rename is durable only once the directory entry is.
-    const dir = await open(dirname(path), 'r');
+    return temp;
+  }
+
+  /** link(2) fails when the name exists: an exclusive create (like O_EXCL) of a file that is already whole. */
+  async putIfAbsent(key: string, body: Uint8Array): Promise<string | undefined> {
+    const path = this.pathOf(key);
+    const temp = await this.writeTemp(path, body);
     try {
-      await dir.sync();
+      await link(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw error;
     } finally {
-      await dir.close();
+      await rm(temp, { force: true });
+    }
+    await syncDirectory(path);
+    return etagOf(body);
+  }
+
+  /**
+   * Compare-and-swap on one host: the current file is first renamed aside (only one process can
+   * move a given file), checked against `etag`, and the new body linked in exclusively. Whoever
+   * finds the name gone or another version there loses, and puts back what it moved.
+   */
+  async putIfMatch(key: string, body: Uint8Array, etag: string): Promise<string | undefined> {
+    const path = this.pathOf(key);
+    const aside = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await rename(path, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      if (etagOf(await readFile(aside)) !== etag) {
+        await link(aside, path).catch(() => undefined);
+        return undefined;
+      }
+      const temp = await this.writeTemp(path, body);
+      try {
+        await link(temp, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+        throw error;
+      } finally {
+        await rm(temp, { force: true });
+      }
+      await syncDirectory(path);
+      return etagOf(body);
+    } finally {
+      await rm(aside, { force: true });
     }
   }
+
+  async getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | undefined> {
+    try {
+      const body = await readFile(this.pathOf(key));
+      return { body, etag: etagOf(body) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** A folder has no lifecycle rule: `kots consolidate` itself removes raw files after the retention. */
+  async markConsolidated(): Promise<void> {}
 
   async get(key: string): Promise<Uint8Array> {
     return readFile(this.pathOf(key));
@@ -76,5 +140,17 @@ export class LocalLake implements Lake {
 
   describe(): string {
     return `local folder ${this.root}`;
+  }
+}
+
+const etagOf = (body: Uint8Array) => createHash('sha256').update(body).digest('hex');
+
+/** A rename or link is durable only once the directory entry is. */
+async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

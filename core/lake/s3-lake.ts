@@ -3,11 +3,13 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { KotsError } from '../errors.js';
 import type { Lake } from './lake.js';
+import { CONSOLIDATED_TAG } from './layout.js';
 
 export interface S3LakeOptions {
   bucket: string;
@@ -58,6 +60,55 @@ export class S3Lake implements Lake {
     } catch (error) {
       throw this.wrap('put', key, error);
     }
+  }
+
+  /** S3 conditional writes (If-None-Match: *, If-Match: etag); AWS S3 and MinIO answer 412 when the condition fails. */
+  private async putConditional(key: string, body: Uint8Array, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: 'application/json', ...condition }));
+      return out.ETag;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412: the condition failed; 409: a concurrent conditional write to the same key won; 404: If-Match on a key that is gone.
+      if (status === 412 || status === 409 || status === 404) return undefined;
+      throw this.wrap('conditional put', key, error);
+    }
+  }
+
+  putIfAbsent(key: string, body: Uint8Array): Promise<string | undefined> {
+    return this.putConditional(key, body, { IfNoneMatch: '*' });
+  }
+
+  putIfMatch(key: string, body: Uint8Array, etag: string): Promise<string | undefined> {
+    return this.putConditional(key, body, { IfMatch: etag });
+  }
+
+  async getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return { body: await out.Body!.transformToByteArray(), etag: out.ETag! };
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      throw this.wrap('get', key, error);
+    }
+  }
+
+  /** Tags each object `kots-consolidated=true`: the bucket's lifecycle rule expires raw objects by that tag only (terraform/s3.tf). */
+  async markConsolidated(keys: readonly string[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const key = keys[next++]!;
+        try {
+          await this.client.send(
+            new PutObjectTaggingCommand({ Bucket: this.bucket, Key: this.prefix + key, Tagging: { TagSet: [{ Key: CONSOLIDATED_TAG.key, Value: CONSOLIDATED_TAG.value }] } }),
+          );
+        } catch (error) {
+          throw this.wrap('tag', key, error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, keys.length) }, worker));
   }
 
   async get(key: string): Promise<Uint8Array> {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KotsConfig } from '../../core/config/index.js';
 import { LocalLake, openLake, type Lake } from '../../core/lake/index.js';
-import { consolidatePartition, partitionsOf, type PartitionResult } from '../../lakehouse/consolidate.js';
+import { consolidateDay as consolidate, type PartitionResult } from '../../lakehouse/consolidate.js';
 import { openLakeDatabase } from '../../lakehouse/database.js';
 import { openDuck, type Duck } from '../../lakehouse/duckdb.js';
 import { readManifest } from '../../lakehouse/manifest.js';
@@ -71,9 +71,7 @@ async function objectHashes(lake: Lake, prefix: string): Promise<Record<string, 
 async function consolidateDay(config: KotsConfig, lake: Lake, retentionHours: number, now = new Date()): Promise<PartitionResult[]> {
   const duck = await openDuck(config);
   ducks.push(duck);
-  const results: PartitionResult[] = [];
-  for (const p of await partitionsOf(lake, DAY)) results.push(await consolidatePartition({ lake, connection: duck.connection, retentionHours, now }, p));
-  return results;
+  return consolidate({ lake, connection: duck.connection, retentionHours, now }, DAY);
 }
 
 describe.each(backends)('consolidation on the $name', (backend) => {

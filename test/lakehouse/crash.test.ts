@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CITIES, resolveCity } from '../../agent/cities.js';
 import type { KotsConfig } from '../../core/config/index.js';
 import { openLake, type Lake } from '../../core/lake/index.js';
-import { consolidatePartition, partitionsOf } from '../../lakehouse/consolidate.js';
+import { consolidateDay } from '../../lakehouse/consolidate.js';
 import { openLakeDatabase } from '../../lakehouse/database.js';
 import { openDuck } from '../../lakehouse/duckdb.js';
 import { spawnKots, waitFor, type KotsProcess } from '../helpers/processes.js';
@@ -21,6 +21,8 @@ const ROWS = simulatedRows({ cities: CITIES, from: new Date('2026-02-01T00:00:00
 const READINGS = distinctReadings(ROWS);
 const DATES = ['2026-02-01', '2026-02-02'];
 const ARGS = ['consolidate', '--from', '2026-02-01', '--to', '2026-02-02', '--retention-hours', '0'];
+// A killed run leaves its day's lease behind; the next run takes it over once it expires.
+const LEASE_SECONDS = 2;
 
 const children: KotsProcess[] = [];
 afterEach(async () => {
@@ -31,14 +33,14 @@ afterEach(async () => {
 async function consolidateInProcess(config: KotsConfig, lake: Lake): Promise<void> {
   const duck = await openDuck(config);
   try {
-    for (const date of DATES) for (const p of await partitionsOf(lake, date)) await consolidatePartition({ lake, connection: duck.connection, retentionHours: 0 }, p);
+    for (const date of DATES) await consolidateDay({ lake, connection: duck.connection, retentionHours: 0 }, date);
   } finally {
     duck.close();
   }
 }
 
 async function freshLake(): Promise<{ env: Record<string, string>; config: KotsConfig; lake: Lake }> {
-  const env = { ...testEnvironment(await createBucket()), KOTS_LOG_LEVEL: 'debug' };
+  const env = { ...testEnvironment(await createBucket()), KOTS_LOG_LEVEL: 'debug', KOTS_CONSOLIDATE_LEASE_SECONDS: String(LEASE_SECONDS) };
   const config = testConfig(env);
   const lake = openLake(config.lake);
   await writeRawLake(lake, ROWS, { batchSize: 40, duplicateEvery: 3 });
@@ -76,6 +78,7 @@ async function killAt(env: Record<string, string>, step: string, nth: number): P
   const seen = () => run.output().split(`"step":"${step}"`).length - 1;
   await waitFor(`${step} #${nth}`, async () => seen() >= nth || run.child.exitCode !== null, 60_000, 5);
   await run.kill('SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 500));
   return `${step} #${nth}: ${run.child.signalCode ?? `exited ${run.child.exitCode}`}`;
 }
 

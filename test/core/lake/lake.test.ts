@@ -40,4 +40,27 @@ describe.each(backends)('lake on %s', (_name, open) => {
     expect(Buffer.from(await lake.get('k/obj')).toString()).toBe('short');
     expect(await lake.list('k/')).toEqual(['k/obj']);
   });
+
+  it('creates only when absent and replaces only the version read (conditional writes for leases)', async () => {
+    const lake = await open();
+    const key = 'consolidated/weather/date=2026-11-25/_lease.json';
+    expect(await lake.getVersioned(key)).toBeUndefined();
+    expect(await lake.putIfMatch(key, Buffer.from('x'), 'no-such-version')).toBeUndefined();
+    const first = await lake.putIfAbsent(key, Buffer.from('one'));
+    expect(first).toBeTruthy();
+    expect(await lake.putIfAbsent(key, Buffer.from('two'))).toBeUndefined();
+    const read = await lake.getVersioned(key);
+    expect(Buffer.from(read!.body).toString()).toBe('one');
+    expect(read!.etag).toBe(first);
+    const second = await lake.putIfMatch(key, Buffer.from('three'), first!);
+    expect(second).toBeTruthy();
+    expect(second).not.toBe(first);
+    // The version read before is gone: a writer still holding it loses, and the object stays as the winner wrote it.
+    expect(await lake.putIfMatch(key, Buffer.from('four'), first!)).toBeUndefined();
+    expect(Buffer.from(await lake.get(key)).toString()).toBe('three');
+    // Of writers racing with the same version, exactly one wins.
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => lake.putIfMatch(key, Buffer.from(`racer ${i}`), second!)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await lake.list('consolidated/')).toEqual([key]);
+  });
 });
