@@ -40,8 +40,12 @@ export class LocalLake implements Lake {
   }
 
   /** link(2) fails when the name exists: an exclusive create (like O_EXCL) of a file that is already whole. */
-  async putIfAbsent(key: string, body: Uint8Array): Promise<string | undefined> {
-    const path = this.pathOf(key);
+  putIfAbsent(key: string, body: Uint8Array): Promise<string | undefined> {
+    return this.linkNew(this.pathOf(key), body);
+  }
+
+  /** Writes the body aside and links it in under `path` unless that name exists; its etag, or undefined. */
+  private async linkNew(path: string, body: Uint8Array): Promise<string | undefined> {
     const temp = await this.writeTemp(path, body);
     try {
       await link(temp, path);
@@ -74,17 +78,7 @@ export class LocalLake implements Lake {
         await link(aside, path).catch(() => undefined);
         return undefined;
       }
-      const temp = await this.writeTemp(path, body);
-      try {
-        await link(temp, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-        throw error;
-      } finally {
-        await rm(temp, { force: true });
-      }
-      await syncDirectory(path);
-      return etagOf(body);
+      return await this.linkNew(path, body);
     } finally {
       await rm(aside, { force: true });
     }
