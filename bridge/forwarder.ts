@@ -3,6 +3,11 @@
  * its topic -> `weather`; anything else -> `weather.dlq` with the reason. The
  * returned promise settles only when the record is durable, and the broker
  * holds the device's PUBACK until then.
+ *
+ * The device's bytes go to Kafka as they are (no copy, no re-encoding), so
+ * they must mean exactly what was checked: keys the contract does not name,
+ * duplicate keys and deep nesting are refused (parseReading, `refuse` mode),
+ * and every reader downstream sees the reading the bridge validated.
  */
 import type { Logger } from 'pino';
 import { HEADERS, type OutgoingRecord, type ReadingSink } from '../core/bus.js';
@@ -30,7 +35,7 @@ export class ReadingForwarder {
       [HEADERS.receivedAt]: receivedAt.toISOString(),
       [HEADERS.device]: topic?.deviceId ?? 'unknown',
     };
-    const verdict = parseReading(payload);
+    const verdict = parseReading(payload, { unknownKeys: 'refuse' });
     let reason: string | undefined;
     if (!verdict.ok) reason = verdict.reason;
     else if (!topic) reason = `topic ${mqttTopic} is not kots/v1/<city>/<device>/weather`;
@@ -61,6 +66,9 @@ function reasonLabel(reason: string): string {
   if (reason.startsWith('unsupported reading version')) return 'bad_version';
   if (reason.startsWith('payload identity')) return 'identity_mismatch';
   if (reason.startsWith('city name')) return 'city_mismatch';
+  if (reason.includes('duplicate keys')) return 'duplicate_key';
+  if (reason.startsWith('nested deeper')) return 'too_deep';
+  if (reason.includes('unknown key')) return 'unknown_key';
   if (reason.startsWith('topic')) return 'bad_topic';
   return 'schema';
 }

@@ -137,7 +137,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
         metrics.received();
         metrics.inFlight++;
         forwarder
-          .forward(packet.topic, Buffer.from(packet.payload))
+          .forward(packet.topic, packet.payload as Buffer)
           .then(
             () => callback(null),
             (error) => {
@@ -170,7 +170,15 @@ export async function startBridge({ config, sink, logger, registrySource, health
     metrics.connections--;
     clients.delete(client);
   });
-  broker.on('clientError', (client, error) => logger.debug({ client: client.id, err: error.message }, 'client error'));
+  // aedes drops a frame over maximumPacketSize itself (before authorizePublish sees it): count and log it here.
+  const onClientError = (client: Client, error: Error & { size?: number }) => {
+    if (error.message === 'packet too large') {
+      metrics.refused('payload_too_large');
+      logger.warn({ client: client.id?.slice(0, 80), who: clients.has(client) ? describeIdentity(clients.get(client)!.identity) : 'not logged in', bytes: error.size, limit: limits.maxPayloadBytes }, 'MQTT frame over bridge.maxPayloadBytes: connection closed');
+    } else logger.debug({ client: client.id, err: error.message }, 'client error');
+  };
+  broker.on('clientError', onClientError);
+  broker.on('connectionError', onClientError);
 
   const applyRegistry = (next: Registry) => {
     registry = next;

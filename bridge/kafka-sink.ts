@@ -32,7 +32,6 @@ export interface KafkaSinkStatus {
   lastError?: string;
   inFlight: number;
   sent: number;
-  sendLatencyMs: number[];
 }
 
 export class KafkaReadingSink implements ReadingSink {
@@ -41,7 +40,7 @@ export class KafkaReadingSink implements ReadingSink {
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private sending = false;
-  readonly status: KafkaSinkStatus = { healthy: true, inFlight: 0, sent: 0, sendLatencyMs: [] };
+  readonly status: KafkaSinkStatus = { healthy: true, inFlight: 0, sent: 0 };
 
   private constructor(private readonly options: KafkaSinkOptions) {
     this.producer = options.kafka.producer({
@@ -103,7 +102,6 @@ export class KafkaReadingSink implements ReadingSink {
           topicMessages.push({ topic, messages: taken.map(({ record }) => ({ key: record.key, value: record.value, headers: record.headers })) });
         }
         if (batch.length === 0) return;
-        const started = performance.now();
         try {
           await retryUntilDone(() => this.producer.sendBatch({ topicMessages, acks: -1 }), {
             signal: this.abort.signal,
@@ -120,7 +118,6 @@ export class KafkaReadingSink implements ReadingSink {
           });
           if (!this.status.healthy) this.options.logger.info('Kafka is back: acknowledging again');
           this.status.healthy = true;
-          this.recordLatency(performance.now() - started);
           this.status.sent += batch.length;
           for (const p of batch) p.resolve();
         } catch (error) {
@@ -133,12 +130,6 @@ export class KafkaReadingSink implements ReadingSink {
       this.sending = false;
       if ([...this.queues.values()].some((q) => q.length > 0)) this.schedule();
     }
-  }
-
-  private recordLatency(ms: number): void {
-    const samples = this.status.sendLatencyMs;
-    samples.push(ms);
-    if (samples.length > 2048) samples.splice(0, samples.length - 2048);
   }
 
   async close(): Promise<void> {

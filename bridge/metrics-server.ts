@@ -23,8 +23,10 @@ export async function startMetricsServer(metrics: BridgeMetrics, health: () => S
     }
     const status = health();
     if (path === '/metrics') {
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      response.end(metrics.render({ kafkaHealthy: status.healthy, kafkaWaiting: status.inFlight ?? 0 }));
+      metrics.render({ kafkaHealthy: status.healthy, kafkaWaiting: status.inFlight ?? 0 }).then(
+        (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => response.writeHead(500).end(),
+      );
     } else if (path === '/healthz') {
       const body = {
         status: status.healthy ? 'ok' : 'degraded',

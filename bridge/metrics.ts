@@ -1,4 +1,16 @@
-/** Bridge counters, exposed in Prometheus text format on /metrics. */
+/**
+ * Bridge metrics, exposed in Prometheus text format on /metrics (prom-client).
+ * Each reading costs O(1): counters are plain fields read at scrape time, and
+ * the Kafka latency goes into a fixed-bucket histogram. Each bridge has its own
+ * registry, so two bridges in one process (tests, `kots up`) do not mix.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface SinkGauges {
+  kafkaHealthy: boolean;
+  kafkaWaiting?: number;
+}
+
 export class BridgeMetrics {
   connections = 0;
   connectionsTotal = 0;
@@ -10,7 +22,44 @@ export class BridgeMetrics {
   registryDevices = 0;
   registryReloads = 0;
   registryReloadFailures = 0;
-  private latencies: number[] = [];
+  /** Set by the metrics server before each scrape. */
+  sink: SinkGauges = { kafkaHealthy: true };
+
+  readonly registry = new Registry();
+  private readonly kafkaLatency: Histogram;
+
+  constructor() {
+    const self = this;
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+    const byReason = (name: string, help: string, map: Map<string, number>) =>
+      new Counter({ name, help, labelNames: ['reason'], registers, collect() {
+        this.reset();
+        for (const [reason, n] of map) this.inc({ reason }, n);
+      } });
+
+    gauge('kots_bridge_connections', 'Connected MQTT clients.', () => self.connections);
+    counter('kots_bridge_connections_total', 'MQTT connections accepted since start.', () => self.connectionsTotal);
+    counter('kots_bridge_messages_in_total', 'Readings published by devices.', () => self.messagesIn);
+    counter('kots_bridge_messages_out_total', 'Readings acknowledged by Kafka.', () => self.messagesForwarded);
+    byReason('kots_bridge_messages_rejected_total', 'Payloads sent to the dead-letter topic, by reason.', this.rejectedByReason);
+    byReason('kots_bridge_refused_total', 'Connections, publishes and subscriptions refused, by reason.', this.refusedByReason);
+    gauge('kots_bridge_in_flight', 'Readings waiting for Kafka (their PUBACK is held).', () => self.inFlight);
+    this.kafkaLatency = new Histogram({
+      name: 'kots_bridge_kafka_latency_ms',
+      help: "Time from handing a valid reading to the sink to Kafka's acknowledgement.",
+      buckets: [1, 2, 5, 10, 20, 35, 50, 75, 100, 200, 500, 1000, 5000, 30_000],
+      registers,
+    });
+    gauge('kots_bridge_kafka_up', '1 while Kafka acknowledges, 0 while the bridge holds acknowledgements waiting for it.', () => (self.sink.kafkaHealthy ? 1 : 0));
+    gauge('kots_bridge_kafka_waiting_records', 'Records queued or being sent to Kafka.', () => self.sink.kafkaWaiting ?? 0);
+    gauge('kots_bridge_registry_devices', 'Devices in the loaded registry.', () => self.registryDevices);
+    counter('kots_bridge_registry_reloads_total', 'Registry reloads applied.', () => self.registryReloads);
+    counter('kots_bridge_registry_reload_failures_total', 'Registry reloads that failed (the previous registry stays).', () => self.registryReloadFailures);
+  }
 
   received(): void {
     this.messagesIn++;
@@ -18,8 +67,7 @@ export class BridgeMetrics {
 
   forwarded(latencyMs: number): void {
     this.messagesForwarded++;
-    this.latencies.push(latencyMs);
-    if (this.latencies.length > 4096) this.latencies.splice(0, this.latencies.length - 4096);
+    this.kafkaLatency.observe(latencyMs);
   }
 
   /** A payload that went to the dead-letter topic. */
@@ -32,51 +80,8 @@ export class BridgeMetrics {
     this.refusedByReason.set(reason, (this.refusedByReason.get(reason) ?? 0) + 1);
   }
 
-  latencyQuantile(q: number): number {
-    if (this.latencies.length === 0) return 0;
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  }
-
-  render(extra: { kafkaHealthy: boolean; kafkaWaiting?: number }): string {
-    const lines = [
-      '# HELP kots_bridge_connections Connected MQTT clients.',
-      '# TYPE kots_bridge_connections gauge',
-      `kots_bridge_connections ${this.connections}`,
-      '# TYPE kots_bridge_connections_total counter',
-      `kots_bridge_connections_total ${this.connectionsTotal}`,
-      '# HELP kots_bridge_messages_in_total Readings published by devices.',
-      '# TYPE kots_bridge_messages_in_total counter',
-      `kots_bridge_messages_in_total ${this.messagesIn}`,
-      '# HELP kots_bridge_messages_out_total Readings acknowledged by Kafka.',
-      '# TYPE kots_bridge_messages_out_total counter',
-      `kots_bridge_messages_out_total ${this.messagesForwarded}`,
-      '# HELP kots_bridge_messages_rejected_total Payloads sent to the dead-letter topic, by reason.',
-      '# TYPE kots_bridge_messages_rejected_total counter',
-      ...[...this.rejectedByReason].map(([r, n]) => `kots_bridge_messages_rejected_total{reason="${r}"} ${n}`),
-      '# HELP kots_bridge_refused_total Connections, publishes and subscriptions refused, by reason.',
-      '# TYPE kots_bridge_refused_total counter',
-      ...[...this.refusedByReason].map(([r, n]) => `kots_bridge_refused_total{reason="${r}"} ${n}`),
-      '# HELP kots_bridge_in_flight Readings waiting for Kafka (their PUBACK is held).',
-      '# TYPE kots_bridge_in_flight gauge',
-      `kots_bridge_in_flight ${this.inFlight}`,
-      '# HELP kots_bridge_kafka_latency_ms Time from receiving a reading to Kafka\'s acknowledgement.',
-      '# TYPE kots_bridge_kafka_latency_ms summary',
-      ...[0.5, 0.9, 0.99].map((q) => `kots_bridge_kafka_latency_ms{quantile="${q}"} ${this.latencyQuantile(q).toFixed(2)}`),
-      '# HELP kots_bridge_kafka_up 1 while Kafka acknowledges, 0 while the bridge holds acknowledgements waiting for it.',
-      '# TYPE kots_bridge_kafka_up gauge',
-      `kots_bridge_kafka_up ${extra.kafkaHealthy ? 1 : 0}`,
-      '# HELP kots_bridge_kafka_waiting_records Records queued or being sent to Kafka.',
-      '# TYPE kots_bridge_kafka_waiting_records gauge',
-      `kots_bridge_kafka_waiting_records ${extra.kafkaWaiting ?? 0}`,
-      '# HELP kots_bridge_registry_devices Devices in the loaded registry.',
-      '# TYPE kots_bridge_registry_devices gauge',
-      `kots_bridge_registry_devices ${this.registryDevices}`,
-      '# TYPE kots_bridge_registry_reloads_total counter',
-      `kots_bridge_registry_reloads_total ${this.registryReloads}`,
-      '# TYPE kots_bridge_registry_reload_failures_total counter',
-      `kots_bridge_registry_reload_failures_total ${this.registryReloadFailures}`,
-    ];
-    return `${lines.join('\n')}\n`;
+  async render(sink: SinkGauges): Promise<string> {
+    this.sink = sink;
+    return this.registry.metrics();
   }
 }

@@ -49,6 +49,11 @@ const HOSTILE: Array<{ kind: string; make: (i: number) => string | Buffer; huge?
   { kind: 'extra huge string', make: () => withReading((r) => (r.city.name = 'x'.repeat(15_000))) },
   { kind: 'another device\'s topic', make: () => json(valid(GOOD, 1)), topic: deviceTopic(CITY, GOOD, 'weather') },
   { kind: 'huge payload', make: () => Buffer.alloc(40_000, 0x7b), huge: true },
+  // Valid readings with something more: the bridge forwards the device's bytes, so these must not pass.
+  { kind: 'prototype keys in a valid reading', make: () => json(valid(EVIL, 1)).replace('{', '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},') },
+  { kind: 'duplicate device_id, another device first', make: () => json(valid(EVIL, 1)).replace(`"device_id":"${EVIL}"`, `"device_id":"${GOOD}","device_id":"${EVIL}"`) },
+  { kind: 'deep nesting under an unknown key', make: (i) => json(valid(EVIL, 1)).replace('{', `{"x":${'{"a":'.repeat(200 + (i % 3) * 400)}1${'}'.repeat(200 + (i % 3) * 400)},`) },
+  { kind: 'unknown key', make: () => withReading((r) => (r.weather.main.evil = 'payload')) },
 ];
 
 let t: TestBridge;
@@ -99,6 +104,8 @@ it('1,000 hostile payloads go to weather.dlq or are refused; the valid readings 
   expect(outcome.deadLettered + outcome.refused + outcome.disconnected).toBe(1000);
   expect(outcome.disconnected).toBeGreaterThanOrEqual(30);
   expect(outcome.refused).toBeGreaterThanOrEqual(30);
+  // Frames over the MQTT limit are dropped by aedes itself; the bridge still counts (and logs) each one.
+  expect(t.bridge.metrics.refusedByReason.get('payload_too_large')).toBe(outcome.disconnected);
 
   // Every PUBACKed hostile payload is in the dead-letter topic, with a reason; nothing hostile is in `weather`.
   expect(await topicCount(brokers, t.config.kafka.deadLetterTopic)).toBe(outcome.deadLettered);
