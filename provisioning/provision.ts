@@ -12,7 +12,7 @@
 import { KotsError, errorMessage } from '../core/errors.js';
 import type { KotsConfig } from '../core/config/index.js';
 import type { Logger } from '../core/log.js';
-import { generateCredential, hashCredential, upsertDevice, upsertUser, verifyCredential, type RegistryInput } from '../bridge/registry/index.js';
+import { generateCredential, hashCredential, hashDeviceCredential, upsertDevice, upsertUser, verifyCredential, type RegistryInput } from '../bridge/registry/index.js';
 import { agentBinary } from './binaries.js';
 import { writeBundle } from './bundle.js';
 import { deliverOverSsh, type SshOptions } from './deliver-ssh.js';
@@ -109,7 +109,7 @@ async function issueCredential(device: DeviceSpec, existing: DeviceState | undef
   if (!stored) {
     const credential = generateCredential();
     await secrets.set({ kind: 'device', id: device.id }, credential);
-    return { action: existing ? 'rotated' : 'new', hash: await hashCredential(credential), credential };
+    return { action: existing ? 'rotated' : 'new', hash: hashDeviceCredential(credential), credential };
   }
   const entry = (data.devices ?? []).find((d) => d.id === device.id);
   if (entry && !entry.revoked && (entry.hash === existing?.hash || (await verifyCredential(stored, entry.hash)))) {

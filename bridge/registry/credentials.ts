@@ -1,14 +1,23 @@
 /**
- * Device and user credentials: the bridge stores only salted scrypt hashes,
- * written as a PHC-like string so the cost travels with the hash and can be
- * raised later without breaking old entries:
+ * Device and user credentials. The registry stores only hashes, written as
+ * PHC-like strings so the method travels with the hash:
  *
- *   $scrypt$ln=14,r=8,p=1$<salt, base64 no padding>$<hash, base64 no padding>
+ *   $scrypt$ln=14,r=8,p=1$<salt>$<hash>      people's passwords (operators, dashboard)
+ *   $hmac-sha256$<salt>$<mac>                machine-made device secrets (192 random bits)
  *
- * (ln = log2 of scrypt's N.) Fleet provisioning calls `hashCredential` when it
- * issues a device its secret; the bridge calls `verifyCredential` at CONNECT.
+ * (base64 without padding; ln = log2 of scrypt's N.) A slow hash exists to
+ * make guessing a *weak* secret expensive after the registry leaks. A device
+ * secret is 192 random bits: nobody can guess it, slow hash or not, so scrypt
+ * protected nothing there and cost ~70 ms of CPU per CONNECT (minutes for a
+ * fleet reconnecting after a bridge restart). Device secrets are therefore
+ * checked with HMAC-SHA256 keyed by a random per-entry salt (a few µs): the
+ * registry reveals nothing usable (preimage resistance; the salt defeats any
+ * table across registries), and a verify is constant-time. Existing scrypt
+ * entries keep working; a device moves to the fast hash when its secret is
+ * next issued (`kots fleet rotate`). `hashDeviceCredential` refuses a secret
+ * that is not machine-made, so a person's password never gets the fast hash.
  */
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { KotsError } from '../../core/errors.js';
 
 export interface ScryptCost {
@@ -21,6 +30,9 @@ export interface ScryptCost {
 export const DEFAULT_SCRYPT_COST: ScryptCost = { ln: 14, r: 8, p: 1 };
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
+const HMAC = /^\$hmac-sha256\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
+/** What generateCredential makes: 32 base64url characters = 192 bits. */
+const MACHINE_SECRET = /^[A-Za-z0-9_-]{32,}$/;
 const PHC = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{32,})$/;
 
 function scryptAsync(secret: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
@@ -44,14 +56,26 @@ export async function hashCredential(secret: string, cost: ScryptCost = DEFAULT_
   return `$scrypt$ln=${cost.ln},r=${cost.r},p=${cost.p}$${b64(salt)}$${b64(key)}`;
 }
 
+const hmac = (secret: string, salt: Buffer) => createHmac('sha256', salt).update(secret, 'utf8').digest();
+
+/** Hashes a machine-made device secret (generateCredential) with the fast keyed hash; refuses anything weaker. */
+export function hashDeviceCredential(secret: string): string {
+  if (!MACHINE_SECRET.test(secret)) throw new KotsError('USAGE', 'the fast device hash is only for machine-made secrets of at least 32 base64url characters (generateCredential); use hashCredential for passwords');
+  const salt = randomBytes(SALT_BYTES);
+  return `$hmac-sha256$${b64(salt)}$${b64(hmac(secret, salt))}`;
+}
+
 /** True when the string is a credential hash this module can check. */
 export function isCredentialHash(value: string): boolean {
+  if (HMAC.test(value)) return true;
   const m = PHC.exec(value);
   return m !== null && Number(m[1]) >= 10 && Number(m[1]) <= 22;
 }
 
 /** Checks a secret against a stored hash in constant time. A malformed hash never matches. */
 export async function verifyCredential(secret: string, hash: string): Promise<boolean> {
+  const fast = HMAC.exec(hash);
+  if (fast) return timingSafeEqual(hmac(secret, Buffer.from(fast[1]!, 'base64')), Buffer.from(fast[2]!, 'base64'));
   const m = PHC.exec(hash);
   if (!m) return false;
   const cost = { ln: Number(m[1]), r: Number(m[2]), p: Number(m[3]) };

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { KotsError } from '../../core/errors.js';
 import { FileRegistrySource, VaultRegistrySource, type RegistrySource } from './sources.js';
 
-export { DEFAULT_SCRYPT_COST, generateCredential, hashCredential, isCredentialHash, verifyCredential, type ScryptCost } from './credentials.js';
+export { DEFAULT_SCRYPT_COST, generateCredential, hashCredential, hashDeviceCredential, isCredentialHash, verifyCredential, type ScryptCost } from './credentials.js';
 export {
   loadRegistry,
   parseRegistry,

@@ -19,7 +19,7 @@ import { KotsError } from '../../core/errors.js';
 import { DEVICE_ID_PATTERN, SLUG_PATTERN } from '../../core/topics.js';
 import { isCredentialHash } from './credentials.js';
 
-const credentialHash = z.string().refine(isCredentialHash, 'must be a credential hash made by hashCredential ($scrypt$ln=..,r=..,p=..$salt$hash)');
+const credentialHash = z.string().refine(isCredentialHash, 'must be a credential hash made by hashCredential ($scrypt$ln=..,r=..,p=..$salt$hash) or hashDeviceCredential ($hmac-sha256$salt$mac)');
 
 export const deviceEntrySchema = z
   .object({

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  generateCredential,
   hashCredential,
+  hashDeviceCredential,
+  isCredentialHash,
   loadRegistry,
   parseRegistry,
   upsertDevice,
@@ -39,6 +42,22 @@ describe('credentials', () => {
     expect(await verifyCredential('correct horse battery', 'plain-text-password')).toBe(false);
     expect(await verifyCredential('correct horse battery', a.replace('ln=14', 'ln=40'))).toBe(false);
     await expect(hashCredential('short')).rejects.toThrow(/at least 8/);
+  });
+
+  it('device secrets get the fast keyed hash (µs, not scrypt\'s ms); passwords cannot; old scrypt entries still verify', async () => {
+    const secret = generateCredential();
+    const fast = hashDeviceCredential(secret);
+    expect(fast).toMatch(/^\$hmac-sha256\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(hashDeviceCredential(secret)).not.toBe(fast); // salted
+    expect(isCredentialHash(fast)).toBe(true);
+    expect(await verifyCredential(secret, fast)).toBe(true);
+    expect(await verifyCredential(`${secret.slice(0, -1)}x`, fast)).toBe(false);
+    expect(() => hashDeviceCredential('correct horse battery')).toThrow(/machine-made/);
+    const old = await hashCredential(secret, { ln: 10, r: 8, p: 1 });
+    expect(await verifyCredential(secret, old)).toBe(true);
+    const started = performance.now();
+    for (let i = 0; i < 1000; i++) await verifyCredential(secret, fast);
+    expect((performance.now() - started) / 1000).toBeLessThan(1); // ms per check, on a loaded machine
   });
 });
 

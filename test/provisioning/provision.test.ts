@@ -152,6 +152,7 @@ describe('kots fleet provision on real Kafka, the bridge and the agent binary', 
     const entry = (await loadRegistry(join(stateDir, 'registry.yaml'))).device('takamatsu-1')!;
     expect(entry.revoked).toBe(false);
     expect(await verifyCredential(newSecret, entry.hash)).toBe(true);
+    expect(entry.hash).toMatch(/^\$hmac-sha256\$/); // a rotated device moves to the fast keyed hash
     await waitFor('the bridge to load the rotated registry', async () => bridge.registry()?.device('takamatsu-1')?.hash === entry.hash, 10_000);
     expect(await tryConnect(port, 'takamatsu-1', oldSecret)).toBe('4'); // bad user name or password
     expect(await tryConnect(port, 'takamatsu-1', newSecret)).toBe('connected');
