@@ -183,9 +183,9 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     reconnectMinMs: agentConfig.reconnectMinSeconds * 1000,
     reconnectMaxMs: agentConfig.reconnectMaxSeconds * 1000,
     logger,
-    onUp: (client) => {
+    onUp: (client, broker) => {
       linkClient = client;
-      sender.attach(client);
+      sender.attach(client, broker.receiveMaximum);
       publishHealth();
     },
     onDown: () => {

@@ -23,7 +23,8 @@ export interface LinkOptions {
   reconnectMinMs: number;
   reconnectMaxMs: number;
   logger: pino.Logger;
-  onUp: (client: MqttClient) => void;
+  /** `receiveMaximum`: how many unacknowledged QoS 1 publishes the broker accepts (MQTT 5 CONNACK; undefined: not said). */
+  onUp: (client: MqttClient, broker: { receiveMaximum: number | undefined }) => void;
   onDown: () => void;
   onMessage: (topic: string, payload: Buffer) => void;
   onError: (message: string) => void;
@@ -98,7 +99,7 @@ export class MqttLink {
       will: { topic: statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     this.client = client;
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       if (client !== this.client) return;
       this.connected = true;
       this.backoff.reset();
@@ -111,7 +112,7 @@ export class MqttLink {
           if (error) this.options.onError(`subscribe failed: ${errorMessage(error)}`);
         });
       }
-      this.options.onUp(client);
+      this.options.onUp(client, { receiveMaximum: connack.properties?.receiveMaximum });
     });
     client.on('message', (topic, payload) => {
       if (client === this.client) this.options.onMessage(topic, payload);

@@ -22,15 +22,21 @@ export class SpoolSender {
   private generation = 0;
   private cursor = 0;
   private readonly inFlight = new Set<number>();
+  /** maxInFlight, lowered to the broker's receive maximum (MQTT 5) on this connection. */
+  private window: number;
 
   constructor(
     private readonly spool: DiskSpool,
     private readonly options: SenderOptions,
-  ) {}
+  ) {
+    this.window = options.maxInFlight;
+  }
 
-  attach(client: MqttClient): void {
+  /** `receiveMaximum`: the broker's limit on unacknowledged publishes (MQTT 5 CONNACK), never exceeded. */
+  attach(client: MqttClient, receiveMaximum?: number): void {
     this.generation++;
     this.client = client;
+    this.window = Math.max(1, Math.min(this.options.maxInFlight, receiveMaximum ?? Number.POSITIVE_INFINITY));
     this.inFlight.clear();
     this.cursor = this.spool.headSeq();
     this.pump();
@@ -52,7 +58,7 @@ export class SpoolSender {
     if (!client) return;
     // Dropped readings (spool bound) move the head past the cursor.
     this.cursor = Math.max(this.cursor, this.spool.headSeq());
-    const room = this.options.maxInFlight - this.inFlight.size;
+    const room = this.window - this.inFlight.size;
     if (room <= 0) return;
     const generation = this.generation;
     for (const entry of this.spool.read(this.cursor, room)) {

@@ -17,7 +17,7 @@ import { ReadingForwarder } from './forwarder.js';
 import { openListeners, type Listeners } from './listeners.js';
 import { startMetricsServer, type MetricsServer, type SinkHealth } from './metrics-server.js';
 import { BridgeMetrics } from './metrics.js';
-import { TokenBucket } from './rate-limit.js';
+import { RateLimiter, type TokenBucket } from './rate-limit.js';
 import { registrySourceFromConfig, type Registry, type RegistrySource } from './registry/index.js';
 
 export interface BridgeOptions {
@@ -49,6 +49,8 @@ interface ClientState {
   bucket: TokenBucket;
 }
 
+const rateKey = (identity: Identity) => (identity.kind === 'device' ? `d:${identity.id}` : `u:${identity.name}`);
+
 export function sinkHealthOf(sink: ReadingSink): () => SinkHealth {
   const status = (sink as { status?: SinkHealth }).status;
   return () => (status ? { healthy: status.healthy, inFlight: status.inFlight, ...(status.lastError ? { lastError: status.lastError } : {}) } : { healthy: true });
@@ -64,6 +66,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
   const forwarder = new ReadingForwarder(sink, metrics, logger, () => registry);
   if (registry) metrics.registryDevices = registry.size.devices;
   const clients = new Map<Client, ClientState>();
+  const rates = new RateLimiter(limits.maxMessagesPerMinute / 60, limits.rateBurst, limits.receiveMaximum);
   const wills = new WeakMap<Client, { topic: string; retain: boolean }>();
 
   /** Closes a client; v5 clients first get a DISCONNECT with the reason. Runs `then` once closed. */
@@ -76,6 +79,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
     id: 'kots-bridge',
     // An oversized frame is refused while it is parsed, before its payload is buffered (room for the topic and properties).
     maximumPacketSize: limits.maxPayloadBytes + 1024,
+    receiveMaximum: limits.receiveMaximum,
     preConnect: (client, packet, callback) => {
       if (broker.connectedClients >= limits.maxConnections) {
         metrics.refused('max_connections');
@@ -93,7 +97,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
             const willDenied = will && publishDenial(verdict.identity, will.topic, will.retain);
             // The registry may have changed while the password was being checked.
             if (!willDenied && stillValid(verdict.identity, registry)) {
-              clients.set(client, { identity: verdict.identity, bucket: new TokenBucket(limits.maxMessagesPerMinute / 60, limits.rateBurst) });
+              clients.set(client, { identity: verdict.identity, bucket: rates.bucketFor(rateKey(verdict.identity)) });
               return callback(null, true);
             }
             verdict = { ok: false, code: CONNACK.notAuthorized, label: 'will_denied', reason: willDenied ?? 'registry changed during login' };
@@ -128,7 +132,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
       const wait = state.bucket.take();
       if (wait === Number.POSITIVE_INFINITY) {
         metrics.refused('rate_limited');
-        logger.warn({ client: client.id, who, rate: limits.maxMessagesPerMinute, burst: limits.rateBurst }, 'client far over its message rate: disconnecting it as abusive');
+        logger.warn({ client: client.id, who, rate: limits.maxMessagesPerMinute, burst: limits.rateBurst, receiveMaximum: limits.receiveMaximum }, 'client over its message rate with more messages waiting than bridge.receiveMaximum: disconnecting it as abusive');
         return drop(client, REASON.messageRateTooHigh, () => callback(new Error('message rate too high')));
       }
       const proceed = () => {
@@ -168,6 +172,8 @@ export async function startBridge({ config, sink, logger, registrySource, health
   });
   broker.on('clientDisconnect', (client) => {
     metrics.connections--;
+    const state = clients.get(client);
+    if (state) rates.park(rateKey(state.identity), state.bucket);
     clients.delete(client);
   });
   // aedes drops a frame over maximumPacketSize itself (before authorizePublish sees it): count and log it here.
@@ -223,6 +229,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
     registry: () => registry,
     async close() {
       source?.close();
+      rates.close();
       await metricsServer?.close();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listeners.close();
