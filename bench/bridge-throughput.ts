@@ -3,7 +3,7 @@
  *
  *   source scripts/servers/env.sh
  *   ulimit -n 65536        # 10,000 connections need that many descriptors in this process and in each broker
- *   npx tsx bench/bridge-throughput.ts [--connections 10000] [--active 1000] [--seconds 20] [--inflight 1]
+ *   npx tsx bench/bridge-throughput.ts [--connections 10000] [--active 1000] [--seconds 20] [--inflight 1] [--paced 0.5]
  *
  * For each broker:
  *  1. `connections` simulated devices connect (MQTT 3.1.1, anonymous; a light
@@ -13,7 +13,10 @@
  *  2. `active` of them publish QoS 1 readings for `seconds`, each keeping
  *     `inflight` readings unacknowledged (a device waits for its PUBACK), so
  *     the rate is what the broker sustains; latency = publish -> PUBACK.
- *  3. Zero loss: every PUBACKed reading is counted where it should be: records
+ *  3. Paced: the same devices publish at a steady `paced` x Mosquitto's measured
+ *     maximum rate (open loop, spread evenly), and the PUBACK latency at that
+ *     load is reported for both brokers.
+ *  4. Zero loss: every PUBACKed reading is counted where it should be: records
  *     in the Kafka topic (bridge), messages received by a plain QoS 1
  *     subscriber (Mosquitto).
  *
@@ -23,33 +26,20 @@
  * in-flight cap). Everything shares this machine's cores with Kafka and the load
  * generator, so read the numbers as a comparison, not as a ceiling.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { v7 as uuidv7 } from 'uuid';
-import { hashCredential, verifyCredential } from '../bridge/registry/credentials.js';
-import { KOTS_BIN } from '../test/helpers/processes.js';
 import { makeReading } from '../test/helpers/readings.js';
-import { freePort } from '../test/helpers/own-servers.js';
+import { benchArgs, bridgeEnv, histogramQuantile, kafkaCount, loadAverage, rssMb, sleep, startBridgeProcess, startMosquitto, stop } from './helpers.js';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
+const args = benchArgs();
 const CONNECTIONS = Number(args.get('connections') ?? 10_000);
 const ACTIVE = Math.min(CONNECTIONS, Number(args.get('active') ?? 1000));
 const SECONDS = Number(args.get('seconds') ?? 20);
 const INFLIGHT = Number(args.get('inflight') ?? 1);
-const KAFKA = (process.env.KOTS_TEST_KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-if (KAFKA.length === 0) throw new Error('KOTS_TEST_KAFKA_BROKERS is not set: source scripts/servers/env.sh');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-
+const PACED = Number(args.get('paced') ?? 0.5);
 
 /** One simulated device: a raw MQTT 3.1.1 connection that publishes QoS 1 and times each PUBACK. */
 class Device {
@@ -123,6 +113,12 @@ interface LoadResult {
   max: number;
 }
 
+function summarise(latencies: number[], acked: number, ratePerSecond: number): LoadResult {
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return { acked, ratePerSecond, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: latencies.at(-1) ?? 0 };
+}
+
 /** Closed loop: each active device keeps INFLIGHT readings unacknowledged for SECONDS. */
 async function runLoad(devices: Device[]): Promise<LoadResult> {
   const latencies: number[] = [];
@@ -148,32 +144,39 @@ async function runLoad(devices: Device[]): Promise<LoadResult> {
   const ackedInWindow = acked;
   const deadline = Date.now() + 60_000;
   while (outstanding > 0 && Date.now() < deadline) await sleep(100);
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { acked, ratePerSecond: ackedInWindow / elapsed, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: latencies.at(-1) ?? 0 };
+  return summarise(latencies, acked, ackedInWindow / elapsed);
 }
 
-async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
+/** Open loop: the devices publish `rate` readings/s in total, evenly spread, whatever the PUBACKs do. */
+async function runPaced(devices: Device[], rate: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let acked = 0;
+  let outstanding = 0;
+  for (const d of devices) {
+    d.onAck = (ms) => {
+      acked++;
+      outstanding--;
+      latencies.push(ms);
+    };
+  }
+  const started = performance.now();
+  let sent = 0;
+  let next = 0;
+  const tick = setInterval(() => {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    for (; sent < due; sent++) {
+      outstanding++;
+      devices[next]!.publish();
+      next = (next + 1) % devices.length;
     }
-    if (Date.now() > deadline) throw new Error(`${url} not ready`);
-    await sleep(200);
-  }
-}
-
-async function kafkaCount(topic: string): Promise<number> {
-  const admin = new Kafka({ clientId: 'kots-bench', brokers: KAFKA, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  }, 5);
+  await sleep(SECONDS * 1000);
+  clearInterval(tick);
+  const elapsed = (performance.now() - started) / 1000;
+  const ackedInWindow = acked;
+  const deadline = Date.now() + 60_000;
+  while (outstanding > 0 && Date.now() < deadline) await sleep(100);
+  return summarise(latencies, acked, ackedInWindow / elapsed);
 }
 
 interface BrokerRun {
@@ -182,10 +185,12 @@ interface BrokerRun {
   connectedRssMb: number;
   connectSeconds: number;
   load: LoadResult;
+  paced?: LoadResult;
   delivered: number;
 }
 
-async function measure(name: string, pid: number, port: number, delivered: () => Promise<number>): Promise<BrokerRun> {
+/** Connects CONNECTIONS devices, runs the closed loop, then (when `pacedRate` is known) the paced load. */
+async function measure(name: string, pid: number, port: number, delivered: () => Promise<number>, pacedRate: (ownMax: number) => number): Promise<BrokerRun> {
   await sleep(1000);
   const idleRssMb = rssMb(pid);
   const t0 = performance.now();
@@ -195,70 +200,34 @@ async function measure(name: string, pid: number, port: number, delivered: () =>
   const connectedRssMb = rssMb(pid);
   process.stdout.write(`  ${name}: ${CONNECTIONS} connected in ${connectSeconds.toFixed(1)} s; running ${ACTIVE} devices for ${SECONDS} s...\n`);
   const load = await runLoad(devices.slice(0, ACTIVE));
+  process.stdout.write(`  ${name}: ${load.ratePerSecond.toFixed(0)} readings/s at most\n`);
+  const rate = pacedRate(load.ratePerSecond);
+  await sleep(1000);
+  process.stdout.write(`  ${name}: paced at ${rate.toFixed(0)} readings/s for ${SECONDS} s...\n`);
+  const paced = await runPaced(devices.slice(0, ACTIVE), rate);
+  const expected = load.acked + paced.acked;
   let count = 0;
   const deadline = Date.now() + 30_000;
-  while ((count = await delivered()) < load.acked && Date.now() < deadline) await sleep(500);
+  while ((count = await delivered()) < expected && Date.now() < deadline) await sleep(500);
   for (const d of devices) d.close();
-  return { name, idleRssMb, connectedRssMb, connectSeconds, load, delivered: count };
+  return { name, idleRssMb, connectedRssMb, connectSeconds, load, paced, delivered: count };
 }
 
-async function benchBridge(): Promise<BrokerRun> {
-  const suffix = `bench-${Date.now().toString(36)}`;
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const env = {
-    ...process.env,
-    KAFKA_BROKERS: KAFKA.join(','),
-    KOTS_KAFKA_WEATHER_TOPIC: `weather-${suffix}`,
-    KOTS_KAFKA_DEAD_LETTER_TOPIC: `weather.dlq-${suffix}`,
-    KOTS_KAFKA_EVENTS_TOPIC: `surreal-events-${suffix}`,
-    KOTS_KAFKA_PARTITIONS: '3',
-    KOTS_BRIDGE_PORT: String(port),
-    KOTS_BRIDGE_METRICS_PORT: String(metricsPort),
-    KOTS_BRIDGE_MAX_CONNECTIONS: String(CONNECTIONS + 100),
-    KOTS_LOG_LEVEL: 'warn',
-  };
-  // KOTS_BENCH_PROFILE=<dir>: write a V8 CPU profile of the bridge there (open it in Chrome DevTools).
-  const profile = process.env.KOTS_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.KOTS_BENCH_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, KOTS_BIN, 'bridge'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+async function benchBridge(pacedRate: number): Promise<BrokerRun> {
+  const bridge = await startBridgeProcess(await bridgeEnv({ KOTS_BRIDGE_MAX_CONNECTIONS: String(CONNECTIONS + 100) }));
   try {
-    await waitHttp(`http://127.0.0.1:${metricsPort}/healthz`);
-    const result = await measure('kots-bridge', child.pid!, port, () => kafkaCount(`weather-${suffix}`));
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const result = await measure('kots-bridge', bridge.child.pid!, bridge.port, () => kafkaCount(bridge.weatherTopic), () => pacedRate);
+    const metrics = await (await fetch(`http://127.0.0.1:${bridge.metricsPort}/metrics`)).text();
     process.stdout.write(`  kots-bridge: Kafka produce latency p99 seen by the bridge ≤ ${histogramQuantile(metrics, 'kots_bridge_kafka_latency_ms', 0.99)} ms\n`);
     return result;
   } finally {
-    await stop(child);
+    await stop(bridge.child);
   }
 }
 
-/** The upper bound of the histogram bucket holding quantile q (Prometheus text format). */
-function histogramQuantile(text: string, name: string, q: number): string {
-  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))].map((m) => ({ le: m[1]!, n: Number(m[2]) }));
-  const total = buckets.at(-1)?.n ?? 0;
-  return buckets.find((b) => b.n >= q * total)?.le ?? '?';
-}
-
 async function benchMosquitto(): Promise<BrokerRun> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'kots-bench-mosquitto-'));
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'max_queued_messages 0', // the default 1000 silently drops messages for a subscriber that falls behind
-      'max_inflight_messages 0',
-      'max_connections -1',
-      'persistence false',
-      'log_type error',
-      ...(process.getuid?.() === 0 ? ['user root'] : []),
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const { child, port } = await startMosquitto();
   try {
-    await sleep(500);
     let received = 0;
     const subscriber = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: 'bench-subscriber', protocolVersion: 4, clean: true });
     await new Promise<void>((resolve, reject) => {
@@ -266,7 +235,7 @@ async function benchMosquitto(): Promise<BrokerRun> {
       subscriber.once('error', reject);
     });
     subscriber.on('message', () => received++);
-    const result = await measure('mosquitto', child.pid!, port, async () => received);
+    const result = await measure('mosquitto', child.pid!, port, async () => received, (ownMax) => ownMax * PACED);
     await subscriber.endAsync(true);
     return result;
   } finally {
@@ -274,35 +243,20 @@ async function benchMosquitto(): Promise<BrokerRun> {
   }
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-  });
-}
-
-async function scryptCost(): Promise<number> {
-  const hash = await hashCredential('bench-device-secret');
-  const started = performance.now();
-  const n = 20;
-  for (let i = 0; i < n; i++) await verifyCredential('bench-device-secret', hash);
-  return (performance.now() - started) / n;
-}
-
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const command = `npx tsx bench/bridge-throughput.ts --connections ${CONNECTIONS} --active ${ACTIVE} --seconds ${SECONDS} --inflight ${INFLIGHT}`;
+const command = `npx tsx bench/bridge-throughput.ts --connections ${CONNECTIONS} --active ${ACTIVE} --seconds ${SECONDS} --inflight ${INFLIGHT} --paced ${PACED}`;
 process.stdout.write(`${command}\n(ulimit -n ${process.env.ULIMIT_N ?? '?'}; load average ${loadAverage()}; ${new Date().toISOString()})\n`);
-const runs = [await benchBridge(), await benchMosquitto()];
-const verifyMs = await scryptCost();
-process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${(await import('node:os')).cpus().length} cores)\n`);
-process.stdout.write(`| broker | connections | RSS idle | RSS connected | per device | connect time | QoS 1 readings/s (${ACTIVE} devices, ${INFLIGHT} in flight each) | PUBACK p50 / p90 / p99 / max ms | PUBACKed | delivered | lost |\n|---|---|---|---|---|---|---|---|---|---|---|\n`);
+// Mosquitto first: its maximum rate sets the paced load of both brokers (PACED x that rate).
+const mosquitto = await benchMosquitto();
+const bridge = await benchBridge(mosquitto.load.ratePerSecond * PACED);
+const runs = [bridge, mosquitto];
+process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${(await import('node:os')).cpus().length} cores; a shared machine: compare the two rows of this run, not runs of different times)\n`);
+process.stdout.write(`| broker | connections | RSS idle | RSS connected | per device | connect time | QoS 1 readings/s (${ACTIVE} devices, ${INFLIGHT} in flight each) | PUBACK p50 / p90 / p99 / max ms | paced at ${PACED} x Mosquitto's max: readings/s, PUBACK p50 / p99 ms | PUBACKed | delivered | lost |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`);
 for (const r of runs) {
   const perDeviceKb = ((r.connectedRssMb - r.idleRssMb) * 1024) / CONNECTIONS;
+  const acked = r.load.acked + (r.paced?.acked ?? 0);
   process.stdout.write(
-    `| ${r.name} | ${CONNECTIONS} | ${r.idleRssMb.toFixed(0)} MB | ${r.connectedRssMb.toFixed(0)} MB | ${perDeviceKb.toFixed(1)} KB | ${r.connectSeconds.toFixed(1)} s | ${r.load.ratePerSecond.toFixed(0)} | ${r.load.p50.toFixed(1)} / ${r.load.p90.toFixed(1)} / ${r.load.p99.toFixed(1)} / ${r.load.max.toFixed(0)} | ${r.load.acked} | ${r.delivered}${r.name === 'kots-bridge' ? ' in Kafka' : ' at subscriber'} | ${Math.max(0, r.load.acked - r.delivered)} |\n`,
+    `| ${r.name} | ${CONNECTIONS} | ${r.idleRssMb.toFixed(0)} MB | ${r.connectedRssMb.toFixed(0)} MB | ${perDeviceKb.toFixed(1)} KB | ${r.connectSeconds.toFixed(1)} s | ${r.load.ratePerSecond.toFixed(0)} | ${r.load.p50.toFixed(1)} / ${r.load.p90.toFixed(1)} / ${r.load.p99.toFixed(1)} / ${r.load.max.toFixed(0)} | ${r.paced?.ratePerSecond.toFixed(0)}, ${r.paced?.p50.toFixed(1)} / ${r.paced?.p99.toFixed(1)} | ${acked} | ${r.delivered}${r.name === 'kots-bridge' ? ' in Kafka' : ' at subscriber'} | ${Math.max(0, acked - r.delivered)} |\n`,
   );
 }
-process.stdout.write(`\nscrypt credential check (default cost ln=14,r=8,p=1): ${verifyMs.toFixed(1)} ms each on one core; a reconnect storm of ${CONNECTIONS} authenticated devices costs about ${((verifyMs * CONNECTIONS) / 1000 / 4).toFixed(0)} s with libuv's 4 threads (CPU permitting).\n`);
+process.stdout.write(`\nbridge / Mosquitto QoS 1 rate: ${(bridge.load.ratePerSecond / mosquitto.load.ratePerSecond).toFixed(2)}x; bridge PUBACK p99 at ${(mosquitto.load.ratePerSecond * PACED).toFixed(0)} readings/s (${PACED} x Mosquitto's max): ${bridge.paced?.p99.toFixed(1)} ms\n`);
 process.exit(0);

@@ -1,0 +1,156 @@
+/** What the bridge benches share: the real `kots bridge` and Mosquitto as child processes, Kafka counts, timing. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { KOTS_BIN } from '../test/helpers/processes.js';
+import { freePort } from '../test/helpers/own-servers.js';
+
+export const KAFKA = (process.env.KOTS_TEST_KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+if (KAFKA.length === 0) throw new Error('KOTS_TEST_KAFKA_BROKERS is not set: source scripts/servers/env.sh');
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+export const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** `--name value` pairs of the command line. */
+export function benchArgs(): Map<string, string> {
+  const args = new Map<string, string>();
+  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
+  return args;
+}
+
+export async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready`);
+    await sleep(100);
+  }
+}
+
+export function kafkaAdmin() {
+  return new Kafka({ clientId: 'kots-bench', brokers: KAFKA, logLevel: logLevel.NOTHING }).admin();
+}
+
+/** Records in a topic (sum of its partitions' end offsets). */
+export async function kafkaCount(topic: string): Promise<number> {
+  const admin = kafkaAdmin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface TopicRecord {
+  value: Buffer;
+  /** Kafka's record timestamp (ms). */
+  timestamp: number;
+}
+
+/** Every record of a topic, partition by partition in offset order. */
+export async function readTopic(topic: string, count: number, timeoutMs = 60_000): Promise<Map<number, TopicRecord[]>> {
+  const kafka = new Kafka({ clientId: 'kots-bench', brokers: KAFKA, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `kots-bench-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}` });
+  const byPartition = new Map<number, TopicRecord[]>();
+  let seen = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done!: () => void;
+    const enough = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const list = byPartition.get(partition) ?? [];
+        byPartition.set(partition, list);
+        list.push({ value: message.value ?? Buffer.alloc(0), timestamp: Number(message.timestamp) });
+        if (++seen >= count) done();
+      },
+    });
+    await Promise.race([enough, sleep(timeoutMs)]);
+    return byPartition;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+    setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+  });
+}
+
+export interface BridgeProcess {
+  child: ChildProcess;
+  port: number;
+  metricsPort: number;
+  weatherTopic: string;
+  env: Record<string, string>;
+}
+
+/** Fresh topic names and the environment of a `kots bridge` child on the test Kafka. */
+export async function bridgeEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const suffix = `bench-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  return {
+    KAFKA_BROKERS: KAFKA.join(','),
+    KOTS_KAFKA_WEATHER_TOPIC: `weather-${suffix}`,
+    KOTS_KAFKA_DEAD_LETTER_TOPIC: `weather.dlq-${suffix}`,
+    KOTS_KAFKA_EVENTS_TOPIC: `surreal-events-${suffix}`,
+    KOTS_KAFKA_PARTITIONS: '3',
+    KOTS_BRIDGE_PORT: String(await freePort()),
+    KOTS_BRIDGE_METRICS_PORT: String(await freePort()),
+    KOTS_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/** Starts the real `kots bridge` (as a device would meet it) and waits until /healthz answers. */
+export async function startBridgeProcess(env: Record<string, string>): Promise<BridgeProcess> {
+  // KOTS_BENCH_PROFILE=<dir>: write a V8 CPU profile of the bridge there (open it in Chrome DevTools).
+  const profile = process.env.KOTS_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.KOTS_BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, KOTS_BIN, 'bridge'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const metricsPort = Number(env.KOTS_BRIDGE_METRICS_PORT);
+  await waitHttp(`http://127.0.0.1:${metricsPort}/healthz`);
+  return { child, port: Number(env.KOTS_BRIDGE_PORT), metricsPort, weatherTopic: env.KOTS_KAFKA_WEATHER_TOPIC!, env };
+}
+
+/** Mosquitto as the reference broker: no silent drops (max_queued_messages 0), no in-flight cap. */
+export async function startMosquitto(): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'kots-bench-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'max_queued_messages 0', // the default 1000 silently drops messages for a subscriber that falls behind
+      'max_inflight_messages 0',
+      'max_connections -1',
+      'persistence false',
+      'log_type error',
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await sleep(500);
+  return { child, port };
+}
+
+/** The upper bound of the histogram bucket holding quantile q (Prometheus text format). */
+export function histogramQuantile(text: string, name: string, q: number): string {
+  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))].map((m) => ({ le: m[1]!, n: Number(m[2]) }));
+  const total = buckets.at(-1)?.n ?? 0;
+  return buckets.find((b) => b.n >= q * total)?.le ?? '?';
+}
