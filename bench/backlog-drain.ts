@@ -23,7 +23,8 @@ import { stringify } from 'yaml';
 import { DiskSpool } from '../agent/spool.js';
 import { KOTS_BIN } from '../test/helpers/processes.js';
 import { makeReading } from '../test/helpers/readings.js';
-import { benchArgs, bridgeEnv, kafkaCount, loadAverage, readTopic, sleep, startBridgeProcess, startMosquitto, stop } from './helpers.js';
+import { readTopic } from '../test/bridge/helpers.js';
+import { benchArgs, bridgeEnv, KAFKA, kafkaCount, loadAverage, sleep, startBridgeProcess, startMosquitto, stop } from './helpers.js';
 
 const args = benchArgs();
 const BACKLOG = Number(args.get('backlog') ?? 10_000);
@@ -85,8 +86,8 @@ async function throughBridge(): Promise<DrainResult> {
   const bridge = await startBridgeProcess(await bridgeEnv());
   try {
     const wallSeconds = await drain(`mqtt://127.0.0.1:${bridge.port}`, () => kafkaCount(bridge.weatherTopic));
-    const partitions = await readTopic(bridge.weatherTopic, await kafkaCount(bridge.weatherTopic));
-    const records = [...partitions.values()].flat();
+    // one device, one city key: one partition, in offset order
+    const records = await readTopic(KAFKA, bridge.weatherTopic, await kafkaCount(bridge.weatherTopic));
     const times = records.map((r) => r.timestamp);
     const seqs = records.map((r) => (JSON.parse(r.value.toString()) as { seq: number }).seq);
     return { broker: 'kots bridge -> Kafka', wallSeconds, drainSeconds: (Math.max(...times) - Math.min(...times)) / 1000, ...orderOf(seqs) };

@@ -119,6 +119,12 @@ function summarise(latencies: number[], acked: number, ratePerSecond: number): L
   return { acked, ratePerSecond, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: latencies.at(-1) ?? 0 };
 }
 
+/** Waits (up to a minute) for the PUBACKs still outstanding once the load stopped. */
+async function settle(outstanding: () => number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (outstanding() > 0 && Date.now() < deadline) await sleep(100);
+}
+
 /** Closed loop: each active device keeps INFLIGHT readings unacknowledged for SECONDS. */
 async function runLoad(devices: Device[]): Promise<LoadResult> {
   const latencies: number[] = [];
@@ -140,11 +146,9 @@ async function runLoad(devices: Device[]): Promise<LoadResult> {
   for (const d of devices) for (let k = 0; k < INFLIGHT; k++) (outstanding++, d.publish());
   await sleep(SECONDS * 1000);
   running = false;
-  const elapsed = (performance.now() - started) / 1000;
-  const ackedInWindow = acked;
-  const deadline = Date.now() + 60_000;
-  while (outstanding > 0 && Date.now() < deadline) await sleep(100);
-  return summarise(latencies, acked, ackedInWindow / elapsed);
+  const rate = acked / ((performance.now() - started) / 1000);
+  await settle(() => outstanding);
+  return summarise(latencies, acked, rate);
 }
 
 /** Open loop: the devices publish `rate` readings/s in total, evenly spread, whatever the PUBACKs do. */
@@ -172,11 +176,9 @@ async function runPaced(devices: Device[], rate: number): Promise<LoadResult> {
   }, 5);
   await sleep(SECONDS * 1000);
   clearInterval(tick);
-  const elapsed = (performance.now() - started) / 1000;
-  const ackedInWindow = acked;
-  const deadline = Date.now() + 60_000;
-  while (outstanding > 0 && Date.now() < deadline) await sleep(100);
-  return summarise(latencies, acked, ackedInWindow / elapsed);
+  const achieved = acked / ((performance.now() - started) / 1000);
+  await settle(() => outstanding);
+  return summarise(latencies, acked, achieved);
 }
 
 interface BrokerRun {

@@ -49,38 +49,6 @@ export async function kafkaCount(topic: string): Promise<number> {
   }
 }
 
-export interface TopicRecord {
-  value: Buffer;
-  /** Kafka's record timestamp (ms). */
-  timestamp: number;
-}
-
-/** Every record of a topic, partition by partition in offset order. */
-export async function readTopic(topic: string, count: number, timeoutMs = 60_000): Promise<Map<number, TopicRecord[]>> {
-  const kafka = new Kafka({ clientId: 'kots-bench', brokers: KAFKA, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `kots-bench-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}` });
-  const byPartition = new Map<number, TopicRecord[]>();
-  let seen = 0;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let done!: () => void;
-    const enough = new Promise<void>((resolve) => (done = resolve));
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const list = byPartition.get(partition) ?? [];
-        byPartition.set(partition, list);
-        list.push({ value: message.value ?? Buffer.alloc(0), timestamp: Number(message.timestamp) });
-        if (++seen >= count) done();
-      },
-    });
-    await Promise.race([enough, sleep(timeoutMs)]);
-    return byPartition;
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
 export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -124,6 +124,9 @@ export interface TopicRecord {
   key: string | undefined;
   value: Buffer;
   headers: Record<string, string>;
+  partition: number;
+  /** Kafka's record timestamp (ms). */
+  timestamp: number;
 }
 
 /** Reads a topic from the beginning until `until` records are there (or `timeoutMs`). */
@@ -137,10 +140,10 @@ export async function readTopic(brokers: string[], topic: string, until: number,
     let done!: () => void;
     const enough = new Promise<void>((resolve) => (done = resolve));
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        records.push({ key: message.key?.toString(), value: message.value ?? Buffer.alloc(0), headers });
+        records.push({ key: message.key?.toString(), value: message.value ?? Buffer.alloc(0), headers, partition, timestamp: Number(message.timestamp) });
         if (records.length >= until) done();
       },
     });
