@@ -1,6 +1,6 @@
 # Three least-privilege identities, one per kind of kots process:
 #   consumer       writes raw/ (and its own event history under _state/); reads nothing of the data
-#   consolidation  reads raw/, writes consolidated/, deletes raw/ (it reads consolidated/ back to verify what it wrote)
+#   consolidation  reads raw/, writes consolidated/, tags raw/ it verified, deletes raw/ (it reads consolidated/ back to verify what it wrote)
 #   analyst        reads consolidated/ only (analysts' DuckDB, MotherDuck, the dashboard)
 # Each is an IAM user with an access key, since kots runs where Kafka is (often outside AWS) and
 # MotherDuck takes a key pair; the keys go to Vault (vault.tf) or to the outputs, never to files.
@@ -85,8 +85,8 @@ data "aws_iam_policy_document" "consumer" {
 # ---------------------------------------------------------------- consolidation: read raw/, write consolidated/, delete raw/
 data "aws_iam_policy_document" "consolidation" {
   statement {
-    sid       = "ReadAndDeleteRaw"
-    actions   = ["s3:GetObject", "s3:DeleteObject"]
+    sid       = "ReadTagAndDeleteRaw"
+    actions   = ["s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"]
     resources = ["${aws_s3_bucket.lake.arn}/${local.raw_prefix}*"]
   }
   statement {

@@ -55,11 +55,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
   bucket = aws_s3_bucket.lake.id
 
   # Raw files are consolidated and then removed by `kots consolidate`; this expiry is the backstop.
+  # Only objects `kots consolidate` tagged once a verified part held their readings expire: a raw
+  # file no run has consolidated yet (a device offline for weeks, a scheduler down) stays until one does.
   rule {
     id     = "expire-raw"
     status = "Enabled"
     filter {
-      prefix = local.raw_prefix
+      and {
+        prefix = local.raw_prefix
+        tags = {
+          "kots-consolidated" = "true"
+        }
+      }
     }
     expiration {
       days = var.raw_retention_days

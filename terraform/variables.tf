@@ -32,7 +32,7 @@ variable "lake_prefix" {
 }
 
 variable "raw_retention_days" {
-  description = "Days after which raw/ objects expire. Consolidation removes raw files it has covered after consolidate.rawRetentionHours; this is the backstop for anything left behind. Keep it longer than that setting."
+  description = "Days after which raw/ objects that consolidation verified (tagged kots-consolidated=true) expire; untagged raw objects never expire. Consolidation removes raw files it has covered after consolidate.rawRetentionHours; this is the backstop for anything left behind. Keep it longer than that setting."
   type        = number
   default     = 14
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configLeaves, configSchema } from '../../core/config/index.js';
+import { CONSOLIDATED_TAG } from '../../core/lake/index.js';
 import { ROOT, run, tools, which } from './tools.js';
 
 const TF_DIR = join(ROOT, 'terraform');
@@ -132,7 +133,10 @@ describe('terraform/', () => {
     expect([one(condition.variable), one(condition.values)]).toEqual(['aws:SecureTransport', ['false']]);
     const rules = r.aws_s3_bucket_lifecycle_configuration!.lake!.rule as Hcl[];
     const raw = rules.find((rule) => one(rule.id) === 'expire-raw')!;
-    expect(one(one<Hcl>(raw.filter).prefix)).toBe('${local.raw_prefix}');
+    // Only raw objects consolidation verified and tagged expire (lakehouse/consolidate.ts, CONSOLIDATED_TAG).
+    const rawFilter = one<Hcl>(one<Hcl>(raw.filter).and);
+    expect(one(rawFilter.prefix)).toBe('${local.raw_prefix}');
+    expect(one(rawFilter.tags)).toEqual({ [CONSOLIDATED_TAG.key]: CONSOLIDATED_TAG.value });
     expect(one(one<Hcl>(raw.expiration).days)).toBe('${var.raw_retention_days}');
   });
 
@@ -141,8 +145,8 @@ describe('terraform/', () => {
     expect(objectActions('consumer', 'raw')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     expect(objectActions('consumer', 'consolidated')).toEqual([]);
     expect(listablePrefixes('consumer')).toEqual(['${local.state_prefix}*']);
-    // consolidation: reads and deletes raw/, writes consolidated/
-    expect(objectActions('consolidation', 'raw')).toEqual(['s3:DeleteObject', 's3:GetObject']);
+    // consolidation: reads, tags (once verified) and deletes raw/, writes consolidated/
+    expect(objectActions('consolidation', 'raw')).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObjectTagging']);
     expect(objectActions('consolidation', 'consolidated')).toEqual(expect.arrayContaining(['s3:PutObject']));
     expect(objectActions('consolidation', 'state')).toEqual([]);
     expect(listablePrefixes('consolidation')).toEqual(['${local.consolidated_prefix}*', '${local.raw_prefix}*']);

@@ -133,6 +133,8 @@ describe('kestra flows', () => {
   it('runs every command of every flow, rendered, against a local lake (kots consolidate)', async () => {
     const cities = DEFAULT_CITIES.slice(0, 2).map(resolveCity);
     const rows = simulatedRows({ cities, from: new Date('2026-05-01T00:00:00Z'), hours: 48, intervalMinutes: 30 });
+    // A device that was offline for almost two weeks: its day arrives late and must still be consolidated by the finalise flow.
+    const late = simulatedRows({ cities, from: new Date('2026-04-20T06:00:00Z'), hours: 6, intervalMinutes: 30, seed: 7 });
     const contexts: Record<string, { trigger: Date; inputs: Record<string, string> }> = {
       'consolidate-today.yml': { trigger: new Date('2026-05-02T10:15:00Z'), inputs: {} },
       'consolidate-finalise.yml': { trigger: new Date('2026-05-03T00:30:00Z'), inputs: {} },
@@ -141,12 +143,13 @@ describe('kestra flows', () => {
     // Which partitions each flow must leave consolidated.
     const expected: Record<string, string[]> = {
       'consolidate-today.yml': cities.map((c) => `2026-05-02/${c.slug}`),
-      'consolidate-finalise.yml': cities.flatMap((c) => [`2026-05-01/${c.slug}`, `2026-05-02/${c.slug}`]),
+      'consolidate-finalise.yml': cities.flatMap((c) => [`2026-04-20/${c.slug}`, `2026-05-01/${c.slug}`, `2026-05-02/${c.slug}`]),
       'consolidate-backfill.yml': [`2026-05-01/${cities[1]!.slug}`, `2026-05-02/${cities[1]!.slug}`],
     };
     const runs = flows.map(async ({ file, doc }) => {
       const lakePath = mkdtempSync(join(tmpdir(), 'kots-kestra-'));
       await writeRawLake(new LocalLake(lakePath), rows, { batchSize: 25 });
+      await writeRawLake(new LocalLake(lakePath), late, { batchSize: 25 });
       const context = contexts[file]!;
       const outputs: string[] = [];
       for (const task of list(doc.tasks)) {
@@ -164,7 +167,7 @@ describe('kestra flows', () => {
       }
       const lake = new LocalLake(lakePath);
       const consolidated: string[] = [];
-      for (const date of ['2026-05-01', '2026-05-02']) {
+      for (const date of ['2026-04-20', '2026-05-01', '2026-05-02']) {
         for (const city of cities) if (await readManifest(lake, { date, city: city.slug })) consolidated.push(`${date}/${city.slug}`);
       }
       return { file, consolidated: consolidated.sort(), outputs };

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KotsConfig } from '../../core/config/index.js';
-import { LocalLake, openLake, type Lake } from '../../core/lake/index.js';
+import { GetObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { CONSOLIDATED_TAG, LocalLake, openLake, type Lake, type S3Lake } from '../../core/lake/index.js';
 import { consolidateDay as consolidate, type PartitionResult } from '../../lakehouse/consolidate.js';
 import { openLakeDatabase } from '../../lakehouse/database.js';
 import { openDuck, type Duck } from '../../lakehouse/duckdb.js';
@@ -143,5 +144,24 @@ describe.each(backends)('consolidation on the $name', (backend) => {
     expect(third.every((r) => r.status === 'unchanged' && r.removedParts === 1)).toBe(true);
     expect(await parts()).toHaveLength(1);
     expect((await counts(config, lake)).readings).toBe(expected);
+  });
+});
+
+describe('raw objects and the S3 lifecycle (real S3 server)', () => {
+  it('tags a raw object kots-consolidated=true only once a verified part named by a manifest holds its readings', async () => {
+    const config = testConfig(testEnvironment(await createBucket()));
+    const lake = openLake(config.lake) as S3Lake;
+    const tags = async (key: string) => (await lake.client.send(new GetObjectTaggingCommand({ Bucket: lake.bucket, Key: key }))).TagSet ?? [];
+    const early = await writeRawLake(lake, ROWS.map((rows) => rows.slice(0, 30)), { batchSize: 10 });
+    for (const key of early.keys) expect(await tags(key), key).toEqual([]);
+    await consolidateDay(config, lake, 1e6);
+    for (const key of early.keys) expect(await tags(key), key).toEqual([{ Key: CONSOLIDATED_TAG.key, Value: CONSOLIDATED_TAG.value }]);
+    // Raw files that arrive later stay untagged (never expired by the lifecycle rule) until a run consolidates them.
+    const late = await writeRawLake(lake, ROWS.map((rows) => rows.slice(30, 50)), { batchSize: 10 });
+    const fresh = late.keys.filter((k) => !early.keys.includes(k));
+    expect(fresh.length).toBeGreaterThan(0);
+    for (const key of fresh) expect(await tags(key), key).toEqual([]);
+    await consolidateDay(config, lake, 1e6);
+    for (const key of fresh) expect(await tags(key), key).toEqual([{ Key: CONSOLIDATED_TAG.key, Value: CONSOLIDATED_TAG.value }]);
   });
 });
