@@ -4,15 +4,28 @@
  * reading's promise (and so the device's PUBACK) settles only after the batch
  * holding it is written to the lake. Offsets continue from the highest offset
  * already in the lake, so object names never collide across restarts.
+ *
+ * Group commit: devices wait for their acknowledgements, so waiting for a batch
+ * to age (consumer.batchMaxAgeMs) would cap each device at its in-flight window
+ * per batchMaxAgeMs. Instead the open batches are written as soon as readings
+ * wait and no new one has arrived for consumer.groupCommitMs (the senders have
+ * all sent what their windows allow), or the waiting readings fill a batch
+ * (consumer.batchMaxRecords, the pipeline's own rule). Under a steady stream
+ * that never pauses, the oldest waiting reading is written after at most
+ * GROUP_COMMIT_MAX_WAITS windows.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HEADERS, type BusRecord, type OutgoingRecord, type ReadingSink } from '../core/bus.js';
 import type { KotsConfig } from '../core/config/index.js';
 import { parseRawObjectKey, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
+import type { RuleSet } from './events/index.js';
+import { activeRules } from './events/variant-store.js';
 import { WeatherPipeline, type SurrealAlert } from './pipeline.js';
 
 const TOPIC = 'weather';
+/** A steady stream never pauses for groupCommitMs: write anyway once the oldest waiting reading is this many windows old. */
+const GROUP_COMMIT_MAX_WAITS = 8;
 
 interface Waiting {
   offset: bigint;
@@ -26,6 +39,10 @@ export class InProcessBus implements ReadingSink {
   private readonly timer: NodeJS.Timeout;
   readonly pipeline: WeatherPipeline;
   private deadLetterCount = 0;
+  private readonly groupCommitMs: number;
+  private groupCommitTimer: NodeJS.Timeout | undefined;
+  private lastArrivalAt = 0;
+  private oldestWaitingAt = 0;
 
   private constructor(
     private readonly lake: Lake,
@@ -33,6 +50,7 @@ export class InProcessBus implements ReadingSink {
     startOffsets: bigint[],
     config: KotsConfig,
     logger: Logger,
+    rules: RuleSet,
     onAlert?: (alert: SurrealAlert) => void,
   ) {
     this.nextOffset = startOffsets;
@@ -46,15 +64,18 @@ export class InProcessBus implements ReadingSink {
       batchMaxAgeMs: config.consumer.batchMaxAgeMs,
       maxBufferedBytes: config.consumer.maxBufferedBytes,
       logger,
+      rules,
       hooks: {
         commit: async (partition, next) => this.release(partition, next),
         publishAlerts: async (alerts) => alerts.forEach((a) => onAlert?.(a)),
       },
     });
+    this.groupCommitMs = config.consumer.groupCommitMs;
     this.timer = setInterval(() => this.pipeline.flushAged(), 250);
   }
 
-  static async open(options: { lake: Lake; config: KotsConfig; logger: Logger; onAlert?: (alert: SurrealAlert) => void }): Promise<InProcessBus> {
+  /** Labels with `rules`, by default the active ones (a game master's variant, else the original). */
+  static async open(options: { lake: Lake; config: KotsConfig; logger: Logger; onAlert?: (alert: SurrealAlert) => void; rules?: RuleSet }): Promise<InProcessBus> {
     const partitions = options.config.kafka.partitions;
     const start = Array.from({ length: partitions }, () => 0n);
     for (const key of await options.lake.list(RAW_WEATHER_PREFIX)) {
@@ -63,7 +84,8 @@ export class InProcessBus implements ReadingSink {
         start[name.partition] = BigInt(name.lastOffset) + 1n;
       }
     }
-    return new InProcessBus(options.lake, partitions, start, options.config, options.logger, options.onAlert);
+    const rules = options.rules ?? (await activeRules(options.config, options.lake)).rules;
+    return new InProcessBus(options.lake, partitions, start, options.config, options.logger, rules, options.onAlert);
   }
 
   sendReadings(records: readonly OutgoingRecord[]): Promise<void> {
@@ -88,7 +110,33 @@ export class InProcessBus implements ReadingSink {
     const durable = new Promise<void>((resolve) => this.waiting[partition]!.push({ offset, resolve }));
     // One partition's records enter the pipeline in offset order.
     this.chains[partition] = this.chains[partition]!.then(() => this.pipeline.accept(partition, [busRecord]));
+    this.armGroupCommit();
     return durable;
+  }
+
+  private armGroupCommit(): void {
+    const now = Date.now();
+    this.lastArrivalAt = now;
+    if (this.groupCommitTimer) return;
+    this.oldestWaitingAt = now;
+    this.groupCommitTimer = setTimeout(() => this.groupCommit(), this.groupCommitMs);
+  }
+
+  /** Writes the open batches once arrivals paused (or waited long enough); re-arms otherwise. */
+  private groupCommit(): void {
+    const now = Date.now();
+    const quietFor = now - this.lastArrivalAt;
+    const maxWait = this.groupCommitMs * GROUP_COMMIT_MAX_WAITS;
+    if (quietFor < this.groupCommitMs && now - this.oldestWaitingAt < maxWait) {
+      this.groupCommitTimer = setTimeout(() => this.groupCommit(), this.groupCommitMs - quietFor);
+      return;
+    }
+    this.groupCommitTimer = undefined;
+    // Records still on their way into the pipeline belong to this commit too.
+    void Promise.all(this.chains).then(
+      () => this.pipeline.flushAged(0),
+      () => undefined,
+    );
   }
 
   private release(partition: number, next: bigint): void {
@@ -98,6 +146,7 @@ export class InProcessBus implements ReadingSink {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.groupCommitTimer);
     await Promise.all(this.chains);
     await this.pipeline.close({ flush: true });
   }

@@ -5,6 +5,7 @@ import { HEADERS, type BusRecord } from '../core/bus.js';
 import type { KotsConfig } from '../core/config/index.js';
 import { createKafka, ensureTopics } from '../core/kafka.js';
 import type { Lake } from '../core/lake/index.js';
+import { activeRules } from './events/variant-store.js';
 import { WeatherPipeline, type SurrealAlert } from './pipeline.js';
 
 export interface ConsumerHandle {
@@ -33,6 +34,8 @@ export async function startKafkaConsumer({ config, lake, logger, onAlert }: Kafk
     rebalanceTimeout: 60_000,
   });
   const topic = config.kafka.weatherTopic;
+  const { rules, variant } = await activeRules(config, lake);
+  if (variant) logger.info('labelling with the game master\'s secret rules variant (kots challenge new)');
   let heartbeat: (() => Promise<void>) | undefined;
 
   const pipeline = new WeatherPipeline({
@@ -43,6 +46,7 @@ export async function startKafkaConsumer({ config, lake, logger, onAlert }: Kafk
     batchMaxAgeMs: config.consumer.batchMaxAgeMs,
     maxBufferedBytes: config.consumer.maxBufferedBytes,
     logger,
+    rules,
     hooks: {
       commit: (partition, nextOffset) => consumer.commitOffsets([{ topic, partition, offset: nextOffset.toString() }]),
       heartbeat: async () => heartbeat?.(),

@@ -10,8 +10,7 @@ import { flattenReading, NO_EVENT, type Lake, type WeatherRow } from '../core/la
 import { ParquetEncoder } from '../core/lake/parquet.js';
 import { parseReading, type Reading } from '../core/reading.js';
 import { retryUntilDone } from '../core/retry.js';
-import { CityHistoryState, type DetectedEvent } from './events/index.js';
-import { EventStateStore } from './event-state-store.js';
+import { detectEvent, ORIGINAL_RULES, type DetectedEvent, type RuleSet } from './events/index.js';
 import { writeBatchToLake } from './lake-writer.js';
 
 export interface SurrealAlert {
@@ -46,6 +45,8 @@ export interface PipelineOptions {
   maxBufferedBytes: number;
   logger: Logger;
   hooks: PipelineHooks;
+  /** The ten rules to label with: the original unless a game master drew a variant (events/variant.ts). */
+  rules?: RuleSet;
 }
 
 interface PartitionBatch {
@@ -57,7 +58,6 @@ interface PartitionBatch {
 }
 
 interface PartitionState {
-  history: CityHistoryState;
   batch: PartitionBatch | undefined;
   /** Flushes of one partition run one after another, so commits stay in offset order. */
   flushing: Promise<void>;
@@ -80,21 +80,22 @@ export interface PipelineStats {
 export class WeatherPipeline {
   private readonly partitions = new Map<number, PartitionState>();
   private readonly encoder = new ParquetEncoder();
-  private readonly stateStore: EventStateStore;
   private readonly abort = new AbortController();
   private generation = 0;
   private bufferedBytes = 0;
   private bufferWaiters: Array<() => void> = [];
   readonly stats: PipelineStats = { received: 0, written: 0, deadLettered: 0, events: 0, files: 0, bufferedRecords: 0, bufferedBytes: 0, perCity: {}, lakeErrors: 0 };
 
+  private readonly rules: RuleSet;
+
   constructor(private readonly options: PipelineOptions) {
-    this.stateStore = new EventStateStore(options.lake, options.group);
+    this.rules = options.rules ?? ORIGINAL_RULES;
   }
 
   /** Takes records of one partition, in offset order. Waits (back-pressure) while too much is buffered. */
   async accept(partition: number, records: readonly BusRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const state = await this.partitionState(partition, records[0]!.offset);
+    const state = this.partitionState(partition);
     for (const record of records) {
       if (state.batch && record.offset <= state.batch.lastOffset) continue; // re-delivered inside a live batch
       this.stats.received++;
@@ -107,7 +108,7 @@ export class WeatherPipeline {
         await this.options.hooks.deadLetter?.(record, verdict.reason);
         continue;
       }
-      const detected = state.history.detectAndAdvance(verdict.reading);
+      const detected = detectEvent(verdict.reading, this.rules);
       const row = flattenReading(verdict.reading, record, detected ?? NO_EVENT);
       batch.rows.push(row);
       batch.bytes += record.value.length;
@@ -175,20 +176,10 @@ export class WeatherPipeline {
     this.encoder.close();
   }
 
-  private async partitionState(partition: number, firstOffset: bigint): Promise<PartitionState> {
+  private partitionState(partition: number): PartitionState {
     const existing = this.partitions.get(partition);
     if (existing) return existing;
-    const loaded = await retryUntilDone(() => this.stateStore.load(this.options.topic, partition, firstOffset), {
-      signal: this.abort.signal,
-      onError: (error) => this.lakeError(error, `loading event history of partition ${partition}`),
-    });
-    if (loaded && !loaded.exact) {
-      this.options.logger.warn({ partition, offset: String(firstOffset) }, 'no event history saved for this offset; using the newest earlier one');
-    }
-    const history = loaded ? CityHistoryState.restore(loaded.snapshot) : new CityHistoryState();
-    const again = this.partitions.get(partition);
-    if (again) return again;
-    const state: PartitionState = { history, batch: undefined, flushing: Promise.resolve(), generation: this.generation };
+    const state: PartitionState = { batch: undefined, flushing: Promise.resolve(), generation: this.generation };
     this.partitions.set(partition, state);
     return state;
   }
@@ -197,13 +188,11 @@ export class WeatherPipeline {
     const batch = state.batch;
     if (!batch) return;
     state.batch = undefined;
-    // The history now reflects exactly the records up to batch.lastOffset: save that with the commit.
-    const snapshot = state.history.snapshot();
     const nextOffset = batch.lastOffset + 1n;
-    state.flushing = state.flushing.then(() => this.writeAndCommit(partition, state, batch, snapshot, nextOffset));
+    state.flushing = state.flushing.then(() => this.writeAndCommit(partition, state, batch, nextOffset));
   }
 
-  private async writeAndCommit(partition: number, state: PartitionState, batch: PartitionBatch, snapshot: unknown, nextOffset: bigint): Promise<void> {
+  private async writeAndCommit(partition: number, state: PartitionState, batch: PartitionBatch, nextOffset: bigint): Promise<void> {
     const { lake, topic, hooks, logger } = this.options;
     const stale = () => state.generation !== this.generation || this.abort.signal.aborted;
     try {
@@ -221,7 +210,6 @@ export class WeatherPipeline {
         });
       const keys = batch.rows.length ? await retry('writing a batch', () => writeBatchToLake(lake, this.encoder, topic, partition, batch.rows)) : [];
       if (stale()) return;
-      await retry('saving event history', () => this.stateStore.save(topic, partition, nextOffset, snapshot));
       if (batch.alerts.length) await retry('publishing alerts', () => hooks.publishAlerts?.(batch.alerts) ?? Promise.resolve());
       if (stale()) return;
       await hooks.commit(partition, nextOffset);
@@ -230,7 +218,6 @@ export class WeatherPipeline {
       this.stats.events += batch.alerts.length;
       for (const row of batch.rows) this.stats.perCity[row.city_slug as string] = (this.stats.perCity[row.city_slug as string] ?? 0) + 1;
       logger.debug({ partition, records: batch.rows.length, nextOffset: String(nextOffset), keys }, 'batch written and committed');
-      void this.stateStore.prune(topic, partition, nextOffset).catch(() => undefined);
     } catch (error) {
       if (!stale()) {
         this.stats.lastError = errorMessage(error);

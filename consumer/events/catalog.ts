@@ -1,19 +1,20 @@
 /**
- * The ten surreal events of kots (issue 5, "Surreal events"): what each one is
- * called, how likely it is once its weather holds, and the words the lake and
- * the alerts carry. The weather conditions live beside this table in
- * `rules.ts`; the two together are the only place events are defined.
+ * The ten surreal events of kots: what each one is called and the words the
+ * lake and the alerts carry. The conditions and gates live in `rules.ts`; the
+ * two together are the only place events are defined.
+ *
+ * The texts name no weather and no time of day (a test checks them against a
+ * word list): the original project rewrote its texts in its final rules change
+ * so that the data does not give the answers away, and ours keep that spirit.
  */
 
 export type EventId = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
 
+export const EVENT_IDS: readonly EventId[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
 export interface SurrealEvent {
   readonly id: EventId;
   readonly name: string;
-  /** Probability gate: once the condition holds, the event fires when the reading's gate value is below p. */
-  readonly p: number;
-  /** The condition in words, as analysts read it next to the event columns. */
-  readonly condition: string;
   readonly description: string;
   readonly newsflash: string;
 }
@@ -23,82 +24,62 @@ export const EVENTS: readonly SurrealEvent[] = Object.freeze([
   {
     id: 1,
     name: 'The Cat Whisperer',
-    p: 0.3,
-    condition: 'temp < 273.15 K',
-    description: 'Below freezing, the city’s cats start talking, and one quiet old man understands every word.',
-    newsflash: 'Frost on the rooftops: a man in a cloth hat was seen asking a tabby for directions, and writing down the answer.',
+    description: 'An old man kneels by a fence and holds a long, polite conversation with a neighbourhood cat, who answers in full sentences.',
+    newsflash: 'A local resident has started asking stray cats for directions, and by every account the cats know the way.',
   },
   {
     id: 2,
     name: 'The Two Moons Appearance',
-    p: 1,
-    condition: 'weather_main = Clear and 20 ≤ local hour < 22',
-    description: 'On a clear evening a second moon hangs beside the first, for anyone who looks up at the right hour.',
-    newsflash: 'Clear skies after dark, and residents who counted the moons twice got two different answers; both were right.',
+    description: 'Passers-by stop and count twice: the city has a second pale companion overhead, and nobody can say when it arrived.',
+    newsflash: 'Residents argue over how many there ought to be; the observatory declines to comment.',
   },
   {
     id: 3,
     name: 'The Fish Rain',
-    p: 0.25,
-    condition: 'weather_main = Rain, "heavy intensity rain", after more than 72 h without rain, drizzle or thunder, in a city reporting for at least 72 h',
-    description: 'After a long dry spell, the first heavy rain brings down sardines and mackerel instead of water alone.',
-    newsflash: 'Umbrellas up: three dry days ended in a downpour of silver fish, and the gutters are still flapping.',
+    description: 'Sardines and mackerel land on the pavement outside a fishmonger’s, who insists they are not his.',
+    newsflash: 'Traffic halted on the ring road as hundreds of live fish covered the asphalt; no lorry reports any cargo missing.',
   },
   {
     id: 4,
     name: 'The Living Spirit Walk',
-    p: 1,
-    condition: 'weather_main = Fog and 6 ≤ local hour < 9',
-    description: 'In the early morning fog a living person’s spirit steps out and walks the streets without them.',
-    newsflash: 'Morning fog, and a woman was seen on two streets at once; only one of her had left the house.',
+    description: 'A woman is seen in two places at once: one of her is at home, the other walks the streets looking for someone.',
+    newsflash: 'Neighbours greeted a man on the bridge who, his family swears, has not left his bed all week.',
   },
   {
     id: 5,
     name: 'The Oedipus Prophecy',
-    p: 0.4,
-    condition: 'weather_main = Thunderstorm',
-    description: 'Thunder carries an old prophecy back to the one it was spoken over, however far he has run.',
-    newsflash: 'Thunder over the harbour, and a boy with a heavy rucksack learns the prophecy has caught the same train.',
+    description: 'A runaway boy learns that the old prophecy about his father has followed him across the country.',
+    newsflash: 'A fifteen-year-old with a heavy rucksack reports that the words spoken over his cradle have caught the same bus.',
   },
   {
     id: 6,
     name: 'The Entrance Stone',
-    p: 0.35,
-    condition: 'wind_speed > 6 m/s',
-    description: 'A strong wind turns a roadside stone that nobody can lift, and a door between worlds swings open.',
-    newsflash: 'High winds shifted a stone no crane could move; witnesses say something came through the gap before it closed.',
+    description: 'A round stone by the shrine turns over by itself, and for a moment a door between worlds stands open.',
+    newsflash: 'Workers could not shift the shrine stone with a crane; witnesses say it rolled aside on its own and something slipped through.',
   },
   {
     id: 7,
     name: 'The Timeless Library',
-    p: 0.45,
-    condition: '293.15 K < temp < 298.15 K and wind_speed < 3.5 m/s',
-    description: 'Mild, still air settles over a small private library, and its clocks quietly agree to stop.',
-    newsflash: 'Warm and windless: readers in a seaside library report that the same afternoon has now lasted three days.',
+    description: 'In a small private library the clocks quietly agree to stop, and the readers do not notice for days.',
+    newsflash: 'Readers at a seaside library report that the same page has been turning for three days.',
   },
   {
     id: 8,
     name: 'The Music of the Wind',
-    p: 0.5,
-    condition: 'wind_speed > 8 m/s',
-    description: 'A gale plays an old record through the streets, a song only some of the listeners remember hearing before.',
-    newsflash: 'Gale-force gusts, and a half-forgotten song from a long-gone summer is drifting over the shore from no radio at all.',
+    description: 'An old song that nobody has played in decades drifts through the streets from no radio at all.',
+    newsflash: 'Half the town is humming a forgotten hit; no station has played it in thirty years.',
   },
   {
     id: 9,
     name: 'The Shadowless Man',
-    p: 0.4,
-    condition: 'weather_main = Clear and temp > 303.15 K',
-    description: 'Under a hard clear sun in the heat, a man crosses the square with only half a shadow.',
-    newsflash: 'Blazing sun at noon, and a man walked the whole length of the square without a shadow; he says he lent it out.',
+    description: 'A man walks the length of the square, and something everyone else drags along behind them is missing at his feet.',
+    newsflash: 'A pedestrian says he lent part of himself to a friend and expects it back by the weekend.',
   },
   {
     id: 10,
     name: 'The Talking Crow',
-    p: 0.3,
-    condition: 'weather_main = Snow',
-    description: 'Snow brings a crow to the railing that speaks in the voice of someone you used to be.',
-    newsflash: 'Snow in the streets, and a crow on a balcony rail gave advice nobody had asked for; most of it was good.',
+    description: 'A crow lands on a balcony rail and speaks in the voice of someone you used to be.',
+    newsflash: 'A crow on a lamp post gave a boy advice he had not asked for; most of it, he admits, was good.',
   },
 ]);
 

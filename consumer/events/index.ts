@@ -1,12 +1,3 @@
 /** Surreal event detection: the one module that decides which event a reading fires. See README.md. */
-export { EVENTS, eventById, type EventId, type SurrealEvent } from './catalog.js';
-export {
-  FISH_RAIN_WINDOW_MS,
-  advanceHistory,
-  detectEvent,
-  gateValue,
-  localHour,
-  type CityHistory,
-  type DetectedEvent,
-} from './rules.js';
-export { CityHistoryState, type CityHistorySnapshot } from './state.js';
+export { EVENT_IDS, EVENTS, eventById, type EventId, type SurrealEvent } from './catalog.js';
+export { ORIGINAL_RULES, conditionHolds, detectEvent, factsOf, gateValue, localHour, type DetectedEvent, type Facts, type Rule, type RuleSet } from './rules.js';

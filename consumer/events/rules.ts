@@ -1,98 +1,94 @@
 /**
  * Surreal event rules: which event, if any, a weather reading fires.
  *
- * Semantics (issue 5, "Surreal events"):
- * - Events are tried in id order 1..10. An event fires when its weather
- *   condition holds AND its probability gate passes; the first one that fires
- *   ends the walk, so a reading fires at most one event.
- * - A condition that holds but whose gate fails does not end the walk: the
- *   next event is tried. A cold, windy reading whose Cat Whisperer gate fails
- *   can still open The Entrance Stone. (Stopping at the first holding condition
- *   would make every gate-failed cold reading eventless, and events later in
- *   the table would be rarer than their p says for no weather reason.)
- * - The gate value is a deterministic hash of (reading id, event id) mapped to
- *   [0, 1); the gate passes when value < p. p = 1 always passes. No randomness,
- *   so a replay, a restart or another consumer gives the same answer.
- * - "Hour" is the city's local hour: observed_at shifted by weather.timezone
- *   seconds. Temperatures are Kelvin, wind m/s; bounds are exactly as written.
- * - A missing field (no temp, no wind, empty weather[]) makes the conditions
- *   that need it false; it never throws.
- * - The Fish Rain reads the city's history of EARLIER readings (CityHistory);
- *   fold each reading into it with advanceHistory only after detecting its event.
+ * The ten rules are those of the original project's `surreal_events.py` (final
+ * version; the table in ../../../shared/DESIGN.md and README.md here):
+ * - tried in id order 1..10; an event fires when its condition holds AND its
+ *   gate passes; the first that fires wins, else no event (event_id 0);
+ * - a condition that holds but whose gate fails falls through to the next rule.
  *
- * Everything here is pure; the per-city state lives in state.ts.
+ * Our two deliberate differences from the original (README.md says why):
+ * - the gate value is a hash of (reading id, event id) in [0, 1), never
+ *   `random()`: a replay, a restart or another consumer gives the same answer;
+ * - "hour" is the city's local hour (observed_at + weather.timezone), not the
+ *   UTC clock of the machine that produced the reading.
+ *
+ * A rule is data (`Rule`), so a game master's secret variant (variant.ts) is the
+ * same ten rules with other numbers. Everything here is pure.
  */
 import { createHash } from 'node:crypto';
 import type { Reading } from '../../core/reading.js';
 import { EVENTS, type EventId, type SurrealEvent } from './catalog.js';
 
-/** What the rules remember of a city's earlier readings (all times epoch ms of observed_at). */
-export interface CityHistory {
-  /** The earliest observed_at of the city's readings so far. */
-  readonly firstObservedAt?: number;
-  /** The latest observed_at of the city's Rain, Drizzle or Thunderstorm readings so far. */
-  readonly lastWetAt?: number;
+/** One event's condition and gate. Every bound is strict except hourFrom (from ≤ hour < to). */
+export interface Rule {
+  /** weather[0].main must equal this. */
+  readonly main?: string;
+  /** weather[0].description must equal this. */
+  readonly description?: string;
+  /** Kelvin: temp > tempAbove. */
+  readonly tempAbove?: number;
+  /** Kelvin: temp < tempBelow. */
+  readonly tempBelow?: number;
+  /** m/s: wind > windAbove. */
+  readonly windAbove?: number;
+  /** m/s: wind < windBelow. */
+  readonly windBelow?: number;
+  /** Local hour window hourFrom ≤ hour < hourTo (never wraps midnight). */
+  readonly hourFrom?: number;
+  readonly hourTo?: number;
+  /** Probability gate: fires when the reading's gate value is below p (1 = always). */
+  readonly p: number;
 }
 
+/** The ten rules of one game, in checking order. */
+export type RuleSet = Readonly<Record<EventId, Rule>>;
+
+/** The original project's rules, exactly (DESIGN.md "Surreal events"). The default. */
+export const ORIGINAL_RULES: RuleSet = Object.freeze({
+  1: { tempBelow: 273.15, p: 0.3 },
+  2: { main: 'Clear', hourFrom: 20, hourTo: 22, p: 1 },
+  3: { main: 'Rain', description: 'heavy intensity rain', p: 0.25 },
+  4: { main: 'Fog', hourFrom: 6, hourTo: 9, p: 1 },
+  5: { main: 'Thunderstorm', p: 0.4 },
+  6: { windAbove: 6, p: 0.35 },
+  7: { tempAbove: 293.15, tempBelow: 298.15, windBelow: 3.5, p: 0.45 },
+  8: { windAbove: 8, p: 0.5 },
+  9: { main: 'Clear', tempAbove: 303.15, p: 0.4 },
+  10: { main: 'Snow', p: 0.3 },
+});
+
 export interface DetectedEvent extends SurrealEvent {
-  /** The gate value that let it fire (always below p); kept so analysts can check the gates. */
+  /** The gate value that let it fire (always below the rule's p). */
   readonly gate: number;
 }
 
-const HOUR_MS = 3_600_000;
-/** The Fish Rain's dry spell must be longer than this, and the city must have reported at least this long. */
-export const FISH_RAIN_WINDOW_MS = 72 * HOUR_MS;
-const WET_MAINS: ReadonlySet<string> = new Set(['Rain', 'Drizzle', 'Thunderstorm']);
-
 /** The few values the conditions look at, each undefined when the reading lacks it. */
-interface Facts {
+export interface Facts {
   readonly main: string | undefined;
   readonly description: string | undefined;
   readonly temp: number | undefined;
   readonly wind: number | undefined;
   readonly hour: number | undefined;
-  readonly observedAt: number | undefined;
 }
 
-type Condition = (facts: Facts, history: CityHistory) => boolean;
-
-const between = (value: number | undefined, low: number, high: number): boolean =>
-  value !== undefined && low < value && value < high;
-
-const CONDITIONS: Readonly<Record<EventId, Condition>> = {
-  1: ({ temp }) => temp !== undefined && temp < 273.15,
-  2: ({ main, hour }) => main === 'Clear' && hour !== undefined && hour >= 20 && hour < 22,
-  3: (facts, history) => facts.main === 'Rain' && facts.description === 'heavy intensity rain' && afterDrySpell(facts.observedAt, history),
-  4: ({ main, hour }) => main === 'Fog' && hour !== undefined && hour >= 6 && hour < 9,
-  5: ({ main }) => main === 'Thunderstorm',
-  6: ({ wind }) => wind !== undefined && wind > 6,
-  7: ({ temp, wind }) => between(temp, 293.15, 298.15) && wind !== undefined && wind < 3.5,
-  8: ({ wind }) => wind !== undefined && wind > 8,
-  9: ({ main, temp }) => main === 'Clear' && temp !== undefined && temp > 303.15,
-  10: ({ main }) => main === 'Snow',
-};
-
-/**
- * The city has reported for at least 72 h, and its latest earlier wet reading
- * is more than 72 h older. A city that never reported wet weather has been dry
- * for its whole reporting period, which is then at least 72 h, so it qualifies.
- */
-function afterDrySpell(observedAt: number | undefined, history: CityHistory): boolean {
-  if (observedAt === undefined || history.firstObservedAt === undefined) return false;
-  if (observedAt - history.firstObservedAt < FISH_RAIN_WINDOW_MS) return false;
-  return history.lastWetAt === undefined || observedAt - history.lastWetAt > FISH_RAIN_WINDOW_MS;
-}
-
-/** observed_at in epoch ms, or undefined when it does not parse. */
-function observedAtMs(reading: Reading): number | undefined {
-  const ms = Date.parse(reading.observed_at);
-  return Number.isFinite(ms) ? ms : undefined;
+/** Does the rule's weather condition hold? A missing field makes every bound on it false. */
+export function conditionHolds(rule: Rule, f: Facts): boolean {
+  if (rule.main !== undefined && f.main !== rule.main) return false;
+  if (rule.description !== undefined && f.description !== rule.description) return false;
+  if (rule.tempAbove !== undefined && !(f.temp !== undefined && f.temp > rule.tempAbove)) return false;
+  if (rule.tempBelow !== undefined && !(f.temp !== undefined && f.temp < rule.tempBelow)) return false;
+  if (rule.windAbove !== undefined && !(f.wind !== undefined && f.wind > rule.windAbove)) return false;
+  if (rule.windBelow !== undefined && !(f.wind !== undefined && f.wind < rule.windBelow)) return false;
+  if (rule.hourFrom !== undefined && !(f.hour !== undefined && f.hour >= rule.hourFrom)) return false;
+  if (rule.hourTo !== undefined && !(f.hour !== undefined && f.hour < rule.hourTo)) return false;
+  return true;
 }
 
 /** The city's local hour (0..23) at observation: observed_at plus weather.timezone seconds, read in UTC. */
 export function localHour(reading: Reading): number | undefined {
-  const ms = observedAtMs(reading);
-  if (ms === undefined) return undefined;
+  const ms = Date.parse(reading.observed_at);
+  if (!Number.isFinite(ms)) return undefined;
   return new Date(ms + reading.weather.timezone * 1000).getUTCHours();
 }
 
@@ -108,7 +104,7 @@ export function gateValue(readingId: string, eventId: EventId): number {
   return (high48 * 16 + low4) / 2 ** 52;
 }
 
-function factsOf(reading: Reading): Facts {
+export function factsOf(reading: Reading): Facts {
   const condition = reading.weather.weather[0];
   return {
     main: condition?.main,
@@ -116,35 +112,17 @@ function factsOf(reading: Reading): Facts {
     temp: reading.weather.main.temp,
     wind: reading.weather.wind?.speed,
     hour: localHour(reading),
-    observedAt: observedAtMs(reading),
   };
 }
 
-/**
- * The event this reading fires, or undefined (event_id 0 in the lake).
- * `history` is the city's history of earlier readings, before this one.
- */
-export function detectEvent(reading: Reading, history: CityHistory): DetectedEvent | undefined {
+/** The event this reading fires under `rules` (the original by default), or undefined (event_id 0 in the lake). */
+export function detectEvent(reading: Reading, rules: RuleSet = ORIGINAL_RULES): DetectedEvent | undefined {
   const facts = factsOf(reading);
   for (const event of EVENTS) {
-    if (!CONDITIONS[event.id](facts, history)) continue;
+    const rule = rules[event.id];
+    if (!conditionHolds(rule, facts)) continue;
     const gate = gateValue(reading.id, event.id);
-    if (gate < event.p) return { ...event, gate };
+    if (gate < rule.p) return { ...event, gate };
   }
   return undefined;
-}
-
-/**
- * The city's history after this reading, for the readings that follow it.
- * Pure: returns a new object (or the same one when nothing changes).
- */
-export function advanceHistory(history: CityHistory, reading: Reading): CityHistory {
-  const at = observedAtMs(reading);
-  if (at === undefined) return history;
-  const main = reading.weather.weather[0]?.main;
-  const wet = main !== undefined && WET_MAINS.has(main);
-  const firstObservedAt = history.firstObservedAt === undefined ? at : Math.min(history.firstObservedAt, at);
-  const lastWetAt = !wet ? history.lastWetAt : history.lastWetAt === undefined ? at : Math.max(history.lastWetAt, at);
-  if (firstObservedAt === history.firstObservedAt && lastWetAt === history.lastWetAt) return history;
-  return lastWetAt === undefined ? { firstObservedAt } : { firstObservedAt, lastWetAt };
 }

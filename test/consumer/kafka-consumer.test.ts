@@ -3,18 +3,14 @@
  * on the stream (replays, crashes, rebalances and restarts give the same
  * answers), and every reading reaches the lake.
  */
-import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gateValue } from '../../consumer/events/index.js';
 import { startKafkaConsumer, type ConsumerHandle } from '../../consumer/kafka-consumer.js';
 import type { KotsConfig } from '../../core/config/index.js';
 import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { openLake } from '../../core/lake/index.js';
 import { silentLogger } from '../../core/log.js';
-import type { Reading } from '../../core/reading.js';
 import { openLakeDatabase } from '../../lakehouse/database.js';
 import { spawnKots, waitFor, type KotsProcess } from '../helpers/processes.js';
-import { makeReading } from '../helpers/readings.js';
 import { createBucket, testConfig, testEnvironment, uniqueName } from '../helpers/servers.js';
 import { produceReadings, simulatedReadings } from '../helpers/streams.js';
 
@@ -59,37 +55,6 @@ async function runUntil(config: KotsConfig, count: number): Promise<Map<string, 
   return labels(config);
 }
 
-/** A reading id whose gate for `eventId` passes (or fails), so a test controls the dice. */
-function idWithGate(eventId: 3, passes: boolean, at: Date): string {
-  for (;;) {
-    const id = uuidv7({ msecs: at.getTime() });
-    if ((gateValue(id, eventId) < 0.25) === passes) return id;
-  }
-}
-
-function fishRainScenario(slug: string, dryHours: number): Reading[] {
-  const start = new Date('2026-03-01T00:00:00Z');
-  const hours = (h: number) => new Date(start.getTime() + h * 3_600_000);
-  const weather = (main: string, description: string, id: number, at: Date) => ({
-    weather: [{ id, main, description, icon: '10d' }],
-    main: { temp: 288, humidity: 90 },
-    wind: { speed: 2 },
-    timezone: 0,
-    dt: Math.floor(at.getTime() / 1000),
-  });
-  const reading = (seq: number, at: Date, w: ReturnType<typeof weather>, id = uuidv7({ msecs: at.getTime() })) =>
-    makeReading({ id, seq, device_id: `dev-${slug}`, city: { slug, name: slug }, observed_at: at.toISOString(), weather: w }) as Reading;
-  const out: Reading[] = [reading(0, hours(0), weather('Clouds', 'overcast clouds', 804, hours(0)))];
-  const lastWet = hours(5);
-  out.push(reading(1, lastWet, weather('Rain', 'light rain', 500, lastWet)));
-  // Dry readings every 6 hours until the heavy rain.
-  let seq = 2;
-  for (let h = 11; h < 5 + dryHours; h += 6) out.push(reading(seq++, hours(h), weather('Clear', 'clear sky', 800, hours(h))));
-  const heavyAt = new Date(lastWet.getTime() + dryHours * 3_600_000 + 60_000);
-  out.push(reading(seq, heavyAt, weather('Rain', 'heavy intensity rain', 502, heavyAt), idWithGate(3, true, heavyAt)));
-  return out;
-}
-
 describe('consumer on real Kafka and S3', () => {
   it('labels events identically when the same readings are replayed from offset 0 into an empty bucket', async () => {
     const { config } = await freshTopic();
@@ -101,19 +66,6 @@ describe('consumer on real Kafka and S3', () => {
     expect(replay).toEqual(first);
     const fired = [...first.values()].filter((e) => e > 0);
     expect(new Set(fired).size, 'the stream should fire several kinds of events').toBeGreaterThanOrEqual(4);
-  });
-
-  it('fires The Fish Rain after a 72-hour dry spell but not after 71 hours, also across a restart', async () => {
-    const { config } = await freshTopic();
-    const after72 = fishRainScenario('dry-72', 72);
-    const after71 = fishRainScenario('dry-71', 71);
-    // The history must survive a restart: the first consumer sees all but the heavy rain.
-    await produceReadings(config.kafka.brokers, config.kafka.weatherTopic, [...after72.slice(0, -1), ...after71.slice(0, -1)]);
-    await runUntil(config, after72.length + after71.length - 2);
-    await produceReadings(config.kafka.brokers, config.kafka.weatherTopic, [after72.at(-1)!, after71.at(-1)!]);
-    const result = await runUntil(config, 2);
-    expect(result.get(after72.at(-1)!.id)).toBe(3);
-    expect(result.get(after71.at(-1)!.id)).toBe(0);
   });
 
   it('keeps every reading and the same labels through a SIGKILL and a second consumer joining mid-stream', async () => {

@@ -1,7 +1,6 @@
 /**
  * Lakes full of simulated, labelled readings for the lakehouse tests: the
- * agent's weather simulator makes the weather, consumer/events labels it (one
- * CityHistoryState per Kafka partition, as the consumer does), and the
+ * agent's weather simulator makes the weather, consumer/events labels it (as the consumer does), and the
  * consumer's own writer puts raw Parquet where the consumer would. Batches
  * re-written with other boundaries stand for a consumer that crashed before
  * committing: the same readings in more than one raw file.
@@ -12,7 +11,7 @@ import { buildReading } from '../../agent/reading.js';
 import { DEFAULT_CITIES, resolveCity, type ResolvedCity } from '../../agent/cities.js';
 import { WeatherSimulator } from '../../agent/simulator/simulator.js';
 import { writeBatchToLake } from '../../consumer/lake-writer.js';
-import { CityHistoryState } from '../../consumer/events/index.js';
+import { detectEvent } from '../../consumer/events/index.js';
 import { flattenReading, NO_EVENT, type Lake, type WeatherRow } from '../../core/lake/index.js';
 import { ParquetEncoder } from '../../core/lake/parquet.js';
 
@@ -35,7 +34,6 @@ export function partitionOf(citySlug: string): number {
 export function simulatedRows(options: SimulatedLakeOptions): WeatherRow[][] {
   const cities = options.cities ?? DEFAULT_CITIES.map(resolveCity);
   const byPartition: WeatherRow[][] = Array.from({ length: PARTITIONS }, () => []);
-  const states = Array.from({ length: PARTITIONS }, () => new CityHistoryState());
   const steps = Math.floor((options.hours * 60) / options.intervalMinutes);
   const sims = cities.map((city, i) => new WeatherSimulator(city, (options.seed ?? 1) + i));
   const seqs = cities.map(() => 0);
@@ -51,7 +49,7 @@ export function simulatedRows(options: SimulatedLakeOptions): WeatherRow[][] {
       const reading = { ...built, id: uuidv7({ msecs: observed.getTime(), random }) };
       const partition = partitionOf(city.slug);
       const list = byPartition[partition]!;
-      const event = states[partition]!.detectAndAdvance(reading);
+      const event = detectEvent(reading);
       const label = event ? { id: event.id, name: event.name, description: event.description, newsflash: event.newsflash } : NO_EVENT;
       list.push(flattenReading(reading, { topic: TOPIC, partition, offset: BigInt(list.length), timestamp: observed }, label));
     });
