@@ -1,5 +1,5 @@
 /**
- * `kots agent` and `kots simulate`. Registered into the main `kots` program
+ * `kots agent`. Registered into the main `kots` program
  * (cli/main.ts) and into the single-binary agent (agent/binary-main.ts).
  *
  * `--config FILE` is read from the sub-command or, when the program declares
@@ -86,24 +86,5 @@ export function registerAgentCommands(program: Command, options: RegisterOptions
     // Runs until a signal; a fatal error (refused API key, broken spool) ends it with a message.
     await agent.finished;
     await agent.stop();
-  });
-
-  withConfig(
-    program
-      .command('simulate')
-      .description('push N days of simulated readings of the configured cities through the real pipeline, on a simulated clock')
-      .requiredOption('--from <date>', 'first simulated day (YYYY-MM-DD or ISO date-time, UTC)')
-      .option('--days <n>', 'number of days', positiveInteger('--days'), 30)
-      .option('--interval-minutes <n>', 'simulated minutes between readings of a city (randomised ±50%)', positiveInteger('--interval-minutes'), 10),
-  ).action(async (opts: { from: string; days: number; intervalMinutes: number }, command: Command) => {
-    const config = await load(command);
-    const from = new Date(opts.from);
-    if (Number.isNaN(from.getTime())) throw new KotsError('USAGE', `--from expects a date such as 2024-01-01, got "${opts.from}"`);
-    const [{ agentLogger }, { runSimulation }] = await Promise.all([import('./index.js'), import('./simulate.js')]);
-    const logger = agentLogger(config);
-    const result = await runSimulation({ config, logger, from, days: opts.days, intervalMinutes: opts.intervalMinutes });
-    const summary = `simulated ${result.readings} readings of ${result.cities} cities from ${from.toISOString()} over ${opts.days} days in ${(result.elapsedMs / 1000).toFixed(1)} s\n`;
-    // Everything is acknowledged and stopped; do not wait for handles other commands' modules may hold.
-    process.stdout.write(summary, () => process.exit(0));
   });
 }

@@ -10,6 +10,7 @@ import { registerFleetCommand } from './commands/fleet.js';
 import { registerSqlCommand } from './commands/sql.js';
 import { registerConsolidateCommand } from './commands/consolidate.js';
 import { registerChallengeCommand } from './commands/challenge.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 import { registerUpCommand } from './commands/up.js';
 import { reportFatal } from './context.js';
 import { KOTS_VERSION } from '../core/version.js';
@@ -22,6 +23,7 @@ const program = new Command('kots')
 
 registerUpCommand(program);
 registerAgentCommands(program);
+registerSimulateCommand(program);
 registerBridgeCommand(program);
 registerConsumerCommand(program);
 registerDashboardCommand(program);

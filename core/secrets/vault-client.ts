@@ -104,6 +104,19 @@ export class VaultClient {
     }
   }
 
+  /** Writes a new version of a KV v2 secret (the game master's rules variant, `kots challenge new`). */
+  async write(path: string, data: SecretData): Promise<void> {
+    try {
+      await this.client.write(this.dataPath(path), { data });
+      this.cache.delete(path);
+    } catch (error) {
+      if (statusOf(error) === 403) {
+        throw new KotsError('NOT_AUTHORIZED', `Vault at ${this.settings.address} refused writing ${this.dataPath(path)} (${reasonOf(error)}): the ${this.auth} policy must allow "create" and "update" on it`);
+      }
+      throw new KotsError('VAULT_UNAVAILABLE', `cannot write ${this.dataPath(path)} to Vault at ${this.settings.address}: ${reasonOf(error)}`, { retryable: true, cause: error });
+    }
+  }
+
   /**
    * Keeps a renewable token alive (AppRole tokens have a TTL). Secrets were all
    * read at start, so a failed renewal, or Vault going away, is only logged:
