@@ -3,10 +3,12 @@
  * fires when <SQL predicate>") against the readings, with precision, recall
  * and a verdict that points at what to look at next without telling the rule.
  *
- * Everything here is computed from the data alone (the `readings` view); it
- * never reads the rules module, so it cannot leak more than the lake shows.
+ * Everything here is computed from the data alone (the `readings` view) and
+ * the public event names; it never reads the rules, so it cannot leak more
+ * than the lake shows, and it refuses conditions that read the answers.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { EVENTS } from '../consumer/events/catalog.js';
 import { KotsError } from '../core/errors.js';
 import { sqlString } from './duckdb.js';
 
@@ -46,27 +48,58 @@ export interface HypothesisScore {
 
 const MIN_GROUP = 30;
 
-/** Finds an event by id, exact name or part of its name, among the events present in the data. */
+/** Days of data that hold every event's weather somewhere among the default cities (analysis/GUIDE.md). */
+const DAYS_FOR_EVERY_EVENT = 30;
+
+/**
+ * Finds an event by id, exact name or part of its name among the ten events (their names are
+ * public); a part that fits several lists them. An event the data never fired says how many
+ * more days to simulate.
+ */
 export async function resolveEvent(connection: DuckDBConnection, text: string): Promise<EventRef> {
-  const reader = await connection.runAndReadAll('SELECT DISTINCT event_id, event_name FROM readings WHERE event_id > 0 ORDER BY event_id');
-  const events = reader.getRows().map(([id, name]) => ({ id: Number(id), name: String(name) }));
-  const wanted = text.trim().toLowerCase();
-  const found =
-    events.find((e) => String(e.id) === wanted) ??
-    events.find((e) => e.name.toLowerCase() === wanted) ??
-    events.filter((e) => e.name.toLowerCase().includes(wanted)).at(0);
-  if (!found) {
-    const known = events.map((e) => `${e.id} ${e.name}`).join(', ') || 'none yet (run kots simulate, then kots consolidate)';
-    throw new KotsError('USAGE', `no event "${text}" in the data; events seen: ${known}`);
+  const wanted = text.trim().toLowerCase().replace(/[-_]+/g, ' ');
+  const exact = EVENTS.find((e) => String(e.id) === wanted || e.name.toLowerCase() === wanted || e.name.toLowerCase() === `the ${wanted}`);
+  const candidates = exact ? [exact] : EVENTS.filter((e) => e.name.toLowerCase().includes(wanted));
+  if (candidates.length === 0) {
+    throw new KotsError('USAGE', `no event is called "${text}"; the events: ${EVENTS.map((e) => `${e.id} ${e.name}`).join(', ')}`);
   }
-  return found;
+  if (candidates.length > 1) {
+    throw new KotsError('USAGE', `"${text}" fits ${candidates.length} events: ${candidates.map((e) => `${e.id} ${e.name}`).join(', ')}; give its id or more of its name`);
+  }
+  const event = { id: candidates[0]!.id as number, name: candidates[0]!.name };
+  const [fired = 0, days = 0] = (
+    await connection.runAndReadAll(`SELECT count(*) FILTER (WHERE event_id = ${event.id}), count(DISTINCT date) FROM readings`)
+  ).getRows()[0]!.map(Number);
+  if (fired === 0) {
+    const more = Math.max(1, DAYS_FOR_EVERY_EVENT - days);
+    const advice =
+      days < DAYS_FOR_EVERY_EVENT
+        ? `simulate about ${more} more day(s) (kots simulate --days ${more} --from the day after your last one)`
+        : `its weather may not occur in these cities in this season: simulate ${DAYS_FOR_EVERY_EVENT} days of another month (kots simulate --from 2026-01-01 --days ${DAYS_FOR_EVERY_EVENT})`;
+    throw new KotsError('USAGE', `${event.name} has not fired in the ${days} day(s) of data in the lake: ${advice}`);
+  }
+  return event;
 }
 
-function checkPredicate(predicate: string): string {
+/**
+ * The answer columns (event_id, event_name, …) and the views that carry only firings would make
+ * any condition "right"; a condition on one reading needs no subquery, file or table either.
+ */
+const ANSWER_WORDS = /event/i;
+const SUBQUERY_WORDS = /\b(select|from|with|union|pivot|unpivot|summarize|describe|attach|copy|pragma|install|load)\b/i;
+
+export function checkPredicate(predicate: string): string {
   const text = predicate.trim();
   if (!text) throw new KotsError('USAGE', '--where needs a SQL condition over the readings columns, e.g. "weather_main = \'Rain\'"');
   // One boolean expression, never a second statement.
   if (text.includes(';')) throw new KotsError('USAGE', '--where takes one SQL condition, without ";"');
+  const answer = ANSWER_WORDS.exec(text);
+  if (answer) {
+    const word = /\w*event\w*/i.exec(text)?.[0] ?? answer[0];
+    throw new KotsError('USAGE', `refused: the condition uses "${word}", an answer column (event_*) or view; describe the weather, not the answer`);
+  }
+  const subquery = SUBQUERY_WORDS.exec(text);
+  if (subquery) throw new KotsError('USAGE', `refused: the condition uses "${subquery[0]}"; give one condition over the columns of a reading, without a query inside`);
   return text;
 }
 

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { KotsError } from '../../core/errors.js';
 import type { OutputFormat } from '../../lakehouse/format.js';
 import { loadContextAsync } from '../context.js';
+import { applyVariables, collectVariable, type SqlVariable } from '../sql-vars.js';
 
 interface SqlOptions {
   format: OutputFormat;
@@ -13,6 +14,7 @@ interface SqlOptions {
   motherduck?: boolean;
   dryRun?: boolean;
   file?: string;
+  var: SqlVariable[];
 }
 
 export function registerSqlCommand(program: Command): void {
@@ -25,6 +27,7 @@ export function registerSqlCommand(program: Command): void {
     .option('--motherduck', 'create the views in MotherDuck (md:<duckdb.motherduckDatabase>); the default when duckdb.motherduckToken is set')
     .option('--no-motherduck', 'use a local in-memory DuckDB even when a MotherDuck token is configured')
     .option('--file <path>', 'run the SQL in this file (e.g. analysis/05-local-hour.sql); statements separated by ";"')
+    .option('--var <name=value>', 'set a SQL variable (getvariable(\'name\')) before the query; overrides the file\'s own SET VARIABLE name (repeatable)', collectVariable, [])
     .option('--dry-run', 'print the statements that create the views (credentials shown as ***) and exit without connecting')
     .action(async (query: string | undefined, opts: SqlOptions, command: Command) => {
       const { config } = await loadContextAsync(command);
@@ -48,6 +51,7 @@ export function registerSqlCommand(program: Command): void {
         if (query) throw new KotsError('USAGE', 'give the SQL either as an argument or with --file, not both');
         query = readFileSync(opts.file, 'utf8');
       }
+      if (query && opts.var.length > 0) query = applyVariables(query, opts.var);
       const db = await openLakeDatabase(config, undefined, { motherduck });
       try {
         if (query) {

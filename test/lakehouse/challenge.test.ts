@@ -15,7 +15,7 @@ import { openLakeDatabase, type LakeDatabase } from '../../lakehouse/database.js
 import { testConfig } from '../helpers/servers.js';
 import { simulatedRows, writeRawLake } from './fixtures.js';
 
-/** consumer/events/README.md, as SQL over the lake columns (the Fish Rain's 72 h history is left out: it only narrows). */
+/** consumer/events/README.md, as SQL over the lake columns. */
 const TRUE_CONDITIONS: Record<number, string> = {
   1: 'main_temp < 273.15',
   2: "weather_main = 'Clear' AND hour(local_time) >= 20 AND hour(local_time) < 22",
@@ -40,6 +40,34 @@ beforeAll(async () => {
 afterAll(() => db?.close());
 
 describe('kots challenge check', () => {
+  it('refuses conditions on the answer columns or with a query inside, in one line', async () => {
+    for (const condition of ['event_id = 2', "event_name LIKE '%Moons%'", 'id IN (SELECT id FROM events)', "EVENT_DESCRIPTION <> ''"]) {
+      await expect(scoreHypothesis(db.connection, 'two moons', condition)).rejects.toThrow(/^refused: [^\n]+$/);
+    }
+    await expect(scoreHypothesis(db.connection, '2', 'id IN (SELECT id FROM readings WHERE wind_speed > 1)')).rejects.toThrow(/refused: the condition uses "SELECT"/);
+  });
+
+  it('lists the candidates of an ambiguous name, and names every event for an unknown one', async () => {
+    await expect(scoreHypothesis(db.connection, 'the', 'wind_speed > 6')).rejects.toThrow(/"the" fits 10 events: 1 The Cat Whisperer, .*10 The Talking Crow; give its id/);
+    expect((await scoreHypothesis(db.connection, 'wind', 'wind_speed > 8')).event.name).toBe('The Music of the Wind');
+    await expect(scoreHypothesis(db.connection, 'unicorn', 'wind_speed > 6')).rejects.toThrow(/no event is called "unicorn"; the events: 1 The Cat Whisperer/);
+  });
+
+  it('says how many more days to simulate when an event never fired in the data', async () => {
+    // One July day: no snow anywhere among the default cities.
+    const path = mkdtempSync(join(tmpdir(), 'kots-challenge-july-'));
+    const lake = new LocalLake(path);
+    await writeRawLake(lake, simulatedRows({ from: new Date('2026-07-01T00:00:00Z'), hours: 24, intervalMinutes: 30 }), { batchSize: 2000 });
+    const july = await openLakeDatabase(testConfig({ KOTS_LAKE_PATH: path }), lake);
+    try {
+      await expect(scoreHypothesis(july.connection, 'talking crow', "weather_main = 'Snow'")).rejects.toThrow(
+        /^The Talking Crow has not fired in the 1 day\(s\) of data in the lake: simulate about 29 more day\(s\)/,
+      );
+    } finally {
+      july.close();
+    }
+  });
+
   it('gives every true condition full recall, for each event that fired', async () => {
     const fired = (await db.connection.runAndReadAll('SELECT DISTINCT event_id FROM readings WHERE event_id > 0 ORDER BY 1')).getRows().map((r) => Number(r[0]));
     expect(fired.length).toBeGreaterThanOrEqual(7);
@@ -79,6 +107,6 @@ describe('kots challenge check', () => {
   it('refuses a second statement and explains an invalid condition', async () => {
     await expect(scoreHypothesis(db.connection, '2', "true; DROP VIEW readings")).rejects.toThrow(/without ";"/);
     await expect(scoreHypothesis(db.connection, '2', 'no_such_column > 1')).rejects.toThrow(/not valid SQL over the readings columns/);
-    await expect(scoreHypothesis(db.connection, 'the unicorn', 'true')).rejects.toThrow(/no event "the unicorn" in the data; events seen: 1 The Cat Whisperer/);
+    await expect(scoreHypothesis(db.connection, 'the unicorn', 'true')).rejects.toThrow(/no event is called "the unicorn"; the events: 1 The Cat Whisperer/);
   });
 });

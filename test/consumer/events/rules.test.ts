@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readingSchema, type Reading } from '../../../core/reading.js';
 import { EVENTS, ORIGINAL_RULES, detectEvent, gateValue, localHour, type EventId } from '../../../consumer/events/index.js';
@@ -52,29 +53,68 @@ function reading(spec: ReadingSpec): Reading {
 /** UTC epoch ms of a Tokyo local time (h may wrap into the previous UTC day). */
 const tokyoLocal = (h: number, m = 0): number => Date.UTC(2025, 5, 1, h - 9, m);
 
+interface OriginalFacts {
+  temp?: number;
+  wind?: number;
+  main?: string;
+  description?: string;
+  hour: number;
+}
+
+interface OriginalRule {
+  id: number;
+  name: string;
+  holds: (f: OriginalFacts) => boolean;
+  gate: number | undefined;
+}
+
 /**
- * The original project's rules, transcribed from the table in DESIGN.md ("Surreal events"), which
- * is its surreal_events.py in its final version, written the way it is written there: one `if`
- * per rule, in order, `random() < p` as the gate (here the reading's draw for that rule), the
- * first match wins, else 0. Only the hour differs on purpose: ours is the city's local hour.
+ * The original project's rules, read from the table in docs/design.md ("Surreal events"), which is
+ * its surreal_events.py in its final version: one condition per row ("a and b", each part one of
+ * `temp < X`, `X < temp < Y`, `wind > X`, `main = V`, `description = V`, `A ≤ hour < B`) and a gate.
  */
-function originalRules(f: { temp?: number; wind?: number; main?: string; description?: string; hour: number }, draw: (id: EventId) => number): number {
-  const { temp, wind, main, description, hour } = f;
-  if (temp !== undefined && temp < 273.15 && draw(1) < 0.3) return 1;
-  if (main === 'Clear' && hour >= 20 && hour < 22) return 2;
-  if (main === 'Rain' && description === 'heavy intensity rain' && draw(3) < 0.25) return 3;
-  if (main === 'Fog' && hour >= 6 && hour < 9) return 4;
-  if (main === 'Thunderstorm' && draw(5) < 0.4) return 5;
-  if (wind !== undefined && wind > 6 && draw(6) < 0.35) return 6;
-  if (temp !== undefined && temp > 293.15 && temp < 298.15 && wind !== undefined && wind < 3.5 && draw(7) < 0.45) return 7;
-  if (wind !== undefined && wind > 8 && draw(8) < 0.5) return 8;
-  if (main === 'Clear' && temp !== undefined && temp > 303.15 && draw(9) < 0.4) return 9;
-  if (main === 'Snow' && draw(10) < 0.3) return 10;
+function originalTable(): OriginalRule[] {
+  const design = readFileSync(new URL('../../../docs/design.md', import.meta.url), 'utf8');
+  const section = design.slice(design.indexOf('## Surreal events'));
+  const rows = [...section.matchAll(/^\| (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)];
+  return rows.map(([, id, name, condition, gate]) => {
+    const parts = condition!.trim().split(' and ').map((part): ((f: OriginalFacts) => boolean) => {
+      let m: RegExpExecArray | null;
+      if ((m = /^(\w+) = (.+)$/.exec(part))) {
+        const [, field, value] = m;
+        return (f) => (field === 'main' ? f.main : f.description) === value;
+      }
+      if ((m = /^([\d.]+) ≤ hour < ([\d.]+)$/.exec(part))) {
+        const [low, high] = [Number(m[1]), Number(m[2])];
+        return (f) => f.hour >= low && f.hour < high;
+      }
+      if ((m = /^([\d.]+) < (temp|wind) < ([\d.]+)$/.exec(part))) {
+        const [low, field, high] = [Number(m[1]), m[2] as 'temp' | 'wind', Number(m[3])];
+        return (f) => f[field] !== undefined && low < f[field]! && f[field]! < high;
+      }
+      if ((m = /^(temp|wind) ([<>]) ([\d.]+)$/.exec(part))) {
+        const [field, op, bound] = [m[1] as 'temp' | 'wind', m[2], Number(m[3])];
+        return (f) => f[field] !== undefined && (op === '<' ? f[field]! < bound : f[field]! > bound);
+      }
+      throw new Error(`docs/design.md: cannot read the condition part "${part}"`);
+    });
+    return { id: Number(id), name: name!.trim(), holds: (f) => parts.every((p) => p(f)), gate: gate!.trim() === 'none' ? undefined : Number(gate) };
+  });
+}
+
+const ORIGINAL = originalTable();
+
+/** The original's walk: rules in order, `random() < gate` (here the reading's draw for that rule), first match wins, else 0. */
+function originalEvent(f: OriginalFacts, draw: (id: EventId) => number): number {
+  for (const rule of ORIGINAL) {
+    if (rule.holds(f) && (rule.gate === undefined || draw(rule.id as EventId) < rule.gate)) return rule.id;
+  }
   return 0;
 }
 
 describe('the ten rules are the original ones (DESIGN.md table)', () => {
   it('has the original events, order and gates', () => {
+    expect(ORIGINAL.map((r) => [r.id, r.name, r.gate ?? 1])).toEqual(EVENTS.map((e) => [e.id, e.name, ORIGINAL_RULES[e.id].p]));
     expect(EVENTS.map((e) => [e.id, e.name, ORIGINAL_RULES[e.id].p])).toEqual([
       [1, 'The Cat Whisperer', 0.3],
       [2, 'The Two Moons Appearance', 1],
@@ -103,7 +143,7 @@ describe('the ten rules are the original ones (DESIGN.md table)', () => {
     const firedKinds = new Set<number>();
     for (const temp of temps) for (const wind of winds) for (const [main, description] of weathers) for (const hour of hours) for (const id of ids) {
       const r = reading({ id, temp, wind, main, description, tz: TOKYO, at: tokyoLocal(hour, 30) });
-      const expected = originalRules({ temp, wind, main, description, hour }, (eventId) => gateValue(id, eventId));
+      const expected = originalEvent({ ...(temp === undefined ? {} : { temp }), ...(wind === undefined ? {} : { wind }), ...(main === undefined ? {} : { main }), ...(description === undefined ? {} : { description }), hour }, (eventId) => gateValue(id, eventId));
       const actual = detectEvent(r)?.id ?? 0;
       if (actual !== expected) expect.fail(`temp ${temp} wind ${wind} ${main}/${description} local hour ${hour} id ${id}: ours ${actual}, original ${expected}`);
       firedKinds.add(actual);

@@ -1,0 +1,99 @@
+/** What `kots simulate` does once its options are read (cli/commands/simulate.ts). */
+import { join } from 'node:path';
+import { runSimulation, type SimulationResult } from '../../agent/simulate.js';
+import type { KotsConfig } from '../../core/config/index.js';
+import { KotsError } from '../../core/errors.js';
+import { openLake, type Lake } from '../../core/lake/index.js';
+import type { Logger } from '../../core/log.js';
+import { consolidatePartition, dateRange, partitionsOf } from '../../lakehouse/consolidate.js';
+import { openDuck } from '../../lakehouse/duckdb.js';
+import type { SimulateOptions } from '../commands/simulate.js';
+import { startEmbeddedPipeline } from './embedded.js';
+import { probeBroker } from './probe.js';
+import { progressView } from './progress.js';
+
+const number = new Intl.NumberFormat('en');
+/** Readings each simulated agent may have unacknowledged in the embedded pipeline (a device's default is 20). */
+const SIMULATION_IN_FLIGHT = 500;
+
+export async function runSimulateCommand(opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date): Promise<void> {
+  // The stages' routine info lines would bury the progress; warnings and errors still show.
+  const quiet = config.log.level === 'debug' || config.log.level === 'trace' ? logger : logger.child({}, { level: 'warn' });
+  const lake = openLake(config.lake);
+  const result = opts.broker ? await throughBroker(opts, config, quiet, from) : await embedded(opts, config, quiet, lake, from);
+  const seconds = result.elapsedMs / 1000;
+  process.stdout.write(
+    `simulated ${number.format(result.readings)} readings of ${result.cities} cities, ${from.toISOString().slice(0, 10)} + ${opts.days} days, ` +
+      `in ${seconds.toFixed(1)} s (${number.format(Math.round(result.readings / Math.max(seconds, 0.001)))} readings/s)\n`,
+  );
+  const firstDay = from.toISOString().slice(0, 10);
+  const lastDay = new Date(from.getTime() + opts.days * 86_400_000 - 1).toISOString().slice(0, 10);
+  if (opts.broker) {
+    process.stdout.write(`the consumer behind ${opts.broker} writes them to the lake; once it has: kots consolidate --from ${firstDay} --to ${lastDay}\n`);
+  } else if (opts.consolidate) {
+    await consolidateDays(config, lake, quiet, firstDay, lastDay);
+  }
+  process.stdout.write('\nnext: kots challenge events   (what fired)   ·   kots challenge guide   (the investigation, step by step)\n');
+}
+
+async function embedded(opts: SimulateOptions, config: KotsConfig, logger: Logger, lake: Lake, from: Date): Promise<SimulationResult> {
+  const pipeline = await startEmbeddedPipeline(config, lake, logger);
+  process.stdout.write(`kots simulate: pipeline in this process (broker ${pipeline.brokerUrl}, lake ${lake.describe()})\n`);
+  try {
+    // Our own agents next to the lake: a wide window lets one group commit carry hundreds of readings.
+    const agents = { ...config, agent: { ...config.agent, maxInFlight: SIMULATION_IN_FLIGHT } };
+    const result = await simulate(opts, agents, logger, from, pipeline.brokerUrl, join(config.up.stateDir, 'simulate-spool'));
+    const stats = pipeline.bus.pipeline.stats;
+    process.stdout.write(`written to the lake: ${number.format(stats.written)} readings in ${number.format(stats.files)} files, ${number.format(stats.events)} surreal events\n`);
+    return result;
+  } finally {
+    await pipeline.close();
+  }
+}
+
+async function throughBroker(opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date): Promise<SimulationResult> {
+  const url = opts.broker!;
+  await probeBroker(url, config.mqtt);
+  process.stdout.write(`kots simulate: publishing to ${url}\n`);
+  return simulate(opts, config, logger, from, url, config.agent.spoolDir);
+}
+
+async function simulate(opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date, brokerUrl: string, spoolDir: string): Promise<SimulationResult> {
+  const view = progressView();
+  try {
+    return await runSimulation({
+      config: { ...config, mqtt: { ...config.mqtt, url: brokerUrl }, agent: { ...config.agent, spoolDir } },
+      logger,
+      from,
+      days: opts.days,
+      intervalMinutes: opts.intervalMinutes,
+      onProgress: (p) => view.update(p),
+    });
+  } finally {
+    view.stop();
+  }
+}
+
+async function consolidateDays(config: KotsConfig, lake: Lake, logger: Logger, firstDay: string, lastDay: string): Promise<void> {
+  const started = Date.now();
+  const duck = await openDuck(config);
+  let readings = 0;
+  let partitions = 0;
+  try {
+    for (const date of dateRange(firstDay, lastDay)) {
+      for (const partition of await partitionsOf(lake, date)) {
+        const result = await consolidatePartition({ lake, connection: duck.connection, retentionHours: config.consolidate.rawRetentionHours }, partition);
+        readings += result.rows;
+        partitions++;
+      }
+      if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2Kconsolidating ${date}`);
+    }
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, 'consolidation failed');
+    throw new KotsError('LAKE_UNAVAILABLE', `consolidating the simulated days failed: ${(error as Error).message}; the raw files are all there, run kots consolidate --from ${firstDay} --to ${lastDay}`, { cause: error });
+  } finally {
+    duck.close();
+  }
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K');
+  process.stdout.write(`consolidated ${firstDay} … ${lastDay}: ${number.format(readings)} readings in ${partitions} city-days, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
