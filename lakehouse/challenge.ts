@@ -75,7 +75,7 @@ export async function resolveEvent(connection: DuckDBConnection, text: string): 
     const advice =
       days < DAYS_FOR_EVERY_EVENT
         ? `simulate about ${more} more day(s) (kots simulate --days ${more} --from the day after your last one)`
-        : `its weather may not occur in these cities in this season: simulate ${DAYS_FOR_EVERY_EVENT} days of another month (kots simulate --from 2026-01-01 --days ${DAYS_FOR_EVERY_EVENT})`;
+        : `its weather may not occur in these cities in this season: simulate the default month, January (kots simulate --days ${DAYS_FOR_EVERY_EVENT})`;
     throw new KotsError('USAGE', `${event.name} has not fired in the ${days} day(s) of data in the lake: ${advice}`);
   }
   return event;

@@ -22,15 +22,34 @@ export interface ClimateHints {
   diurnalRangeC: number;
 }
 
+/*
+ * The figures the hints are set against (monthly means of the 1991–2020 climate normals, rounded;
+ * coldest / warmest month, and what matters for the events):
+ * - Takamatsu, Tokyo, Kochi: Japan Meteorological Agency normals (www.data.jma.go.jp, "平年値"):
+ *   about 6 / 29 °C, 5 / 27 °C and 7 / 28 °C; Kochi is the wettest (about 2,700 mm a year).
+ * - Reykjavík: Icelandic Met Office (vedur.is) normals: about 0 / 11 °C, windy (mean 5–6 m/s),
+ *   frost and snow from October to April.
+ * - Cairo: Egyptian Meteorological Authority, WMO normals: about 14 / 28 °C, about 25 mm of rain
+ *   a year, dust and haze.
+ * - Singapore (Changi): Meteorological Service Singapore (weather.gov.sg, climate of Singapore):
+ *   26.5–28.5 °C all year, about 2,500 mm of rain, thunderstorms on more than 150 days a year.
+ * - Buenos Aires (Observatorio Central): Servicio Meteorológico Nacional normals (smn.gob.ar):
+ *   about 11 / 25 °C, southern seasons.
+ * - Yakutsk: Roshydromet normals (WMO): about −39 / +19.5 °C, the most continental climate of
+ *   the set; dry, light snow most of the winter.
+ * Zonal means by latitude (ANNUAL_MEAN, SEASONAL_SWING below): the zonal-mean surface air
+ * temperature climatology as tabulated in Peixoto & Oort, "Physics of Climate" (1992), ch. 7.
+ * test/agent/simulator/simulator.test.ts checks the simulated seasons against these figures.
+ */
 const KNOWN: Record<string, Partial<ClimateHints>> = {
   takamatsu: { continentality: 1.3, wetness: 0.9, windMean: 2.8 },
   'nakano-tokyo': { continentality: 1.2, wetness: 1.1, windMean: 3 },
   kochi: { continentality: 1.2, wetness: 1.5, windMean: 2.6 },
-  reykjavik: { offsetC: 7, continentality: 0.35, wetness: 1.4, windMean: 6.5, diurnalRangeC: 4 },
+  reykjavik: { offsetC: 11, continentality: 0.35, wetness: 1.4, windMean: 6.5, diurnalRangeC: 4 },
   cairo: { offsetC: 2.5, continentality: 1, wetness: 0.15, windMean: 3.8, dustiness: 0.25, diurnalRangeC: 12 },
   singapore: { offsetC: 0.5, continentality: 1, wetness: 2, windMean: 2.4, diurnalRangeC: 7 },
   'buenos-aires': { offsetC: 0.8, continentality: 0.8, wetness: 1, windMean: 4 },
-  yakutsk: { offsetC: -7.5, continentality: 1.9, wetness: 0.5, windMean: 2, diurnalRangeC: 9 },
+  yakutsk: { offsetC: -7.5, continentality: 1.9, wetness: 0.85, windMean: 2, diurnalRangeC: 9 },
 };
 
 // Zonal means (°C) by absolute latitude, every 10 degrees.

@@ -18,6 +18,8 @@ const HOUR_MS = 3_600_000;
 /** Beyond this gap the chain restarts from the climate instead of stepping through every hour. */
 const MAX_STEP_HOURS = 24 * 60;
 const KELVIN = 273.15;
+const TROPICS_LAT = 15;
+const TROPICAL_WARMTH = 0.8;
 
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const clamp = (x: number, low: number, high: number) => Math.min(high, Math.max(low, x));
@@ -185,7 +187,10 @@ export class WeatherSimulator {
 
   private regimeClimate(hour: number): RegimeClimate {
     const doy = dayOfYear(new Date(hour * HOUR_MS));
-    return { wetness: this.hints.wetness, warmth: warmSeason(this.city, doy), meanC: seasonalMeanC(this.city, this.hints, doy) };
+    // The tropics have no cold season: convection (storms) goes on all year (Singapore has thunder on
+    // more than 150 days a year, in every month), so their warmth does not follow the solstices.
+    const warmth = Math.abs(this.city.lat) < TROPICS_LAT ? TROPICAL_WARMTH : warmSeason(this.city, doy);
+    return { wetness: this.hints.wetness, warmth, meanC: seasonalMeanC(this.city, this.hints, doy) };
   }
 }
 

@@ -92,8 +92,8 @@ describe('kots simulate', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'kots-sim-'));
     const { stdout, readings } = await simulateTwoDays(cwd);
     expect(stdout).toMatch(/pipeline in this process/);
-    expect(stdout).toMatch(/^simulate: 2026-10-0\d · [\d,]+ of about 2,304 readings/m);
-    expect(stdout).toMatch(/consolidated 2026-10-01 … 2026-10-02: [\d,]+ readings in 16 city-days/);
+    expect(stdout).toMatch(/^simulate: 2026-01-0\d · [\d,]+ of about 2,304 readings/m);
+    expect(stdout).toMatch(/consolidated 2026-01-01 … 2026-01-02: [\d,]+ readings in 16 city-days/);
     expect(stdout).toMatch(/next: kots challenge events/);
 
     const count = await kots(cwd, 'sql', '--format', 'csv', 'SELECT count(*) AS n, count(DISTINCT city) AS cities FROM consolidated_readings');
