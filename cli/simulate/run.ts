@@ -5,7 +5,7 @@ import type { KotsConfig } from '../../core/config/index.js';
 import { KotsError } from '../../core/errors.js';
 import { openLake, type Lake } from '../../core/lake/index.js';
 import type { Logger } from '../../core/log.js';
-import { consolidatePartition, dateRange, partitionsOf } from '../../lakehouse/consolidate.js';
+import { consolidateDay, dateRange } from '../../lakehouse/consolidate.js';
 import { openDuck } from '../../lakehouse/duckdb.js';
 import type { SimulateOptions } from '../commands/simulate.js';
 import { startEmbeddedPipeline } from './embedded.js';
@@ -81,12 +81,12 @@ async function consolidateDays(config: KotsConfig, lake: Lake, logger: Logger, f
   let partitions = 0;
   try {
     for (const date of dateRange(firstDay, lastDay)) {
-      for (const partition of await partitionsOf(lake, date)) {
-        const result = await consolidatePartition({ lake, connection: duck.connection, retentionHours: config.consolidate.rawRetentionHours }, partition);
-        readings += result.rows;
-        partitions++;
-      }
       if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2Kconsolidating ${date}`);
+      // One pass over the day for all its cities (lakehouse/consolidate.ts).
+      for (const result of await consolidateDay({ lake, connection: duck.connection, retentionHours: config.consolidate.rawRetentionHours }, date)) {
+        readings += result.rows;
+        if (result.status !== 'empty') partitions++;
+      }
     }
   } catch (error) {
     logger.error({ err: (error as Error).message }, 'consolidation failed');
