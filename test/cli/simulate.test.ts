@@ -15,19 +15,11 @@ import { describe, expect, it } from 'vitest';
 import { LocalLake } from '../../core/lake/index.js';
 import { scoreHypothesis } from '../../lakehouse/challenge.js';
 import { openLakeDatabase } from '../../lakehouse/database.js';
-import { KOTS_BIN } from '../helpers/processes.js';
+import { bareEnvironment, KOTS_BIN } from '../helpers/processes.js';
 import { testConfig } from '../helpers/servers.js';
 
 const run = promisify(execFile);
 
-/** Only what a fresh machine has: no KOTS_*, Kafka, S3 or Vault variables from the test servers. */
-function bareEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(KOTS_|KAFKA_|S3_|AWS_|MQTT_|VAULT_)/.test(key)) env[key] = value;
-  }
-  return env;
-}
 
 async function kots(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, [KOTS_BIN, ...args], { cwd, env: bareEnvironment(), maxBuffer: 16 * 1024 * 1024 }).then(

@@ -40,3 +40,12 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Only what a fresh machine has: no KOTS_*, Kafka, S3, MQTT or Vault variables from the test servers. */
+export function bareEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(KOTS_|KAFKA_|S3_|AWS_|MQTT_|VAULT_)/.test(key)) env[key] = value;
+  }
+  return env;
+}
