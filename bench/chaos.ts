@@ -39,7 +39,7 @@ import { hashCredential, writeRegistryFile } from '../bridge/registry/index.js';
 import { loadConfig } from '../core/config/index.js';
 import { openLakeDatabase } from '../lakehouse/database.js';
 import { freePort, ownKafka, ownMinio } from '../test/helpers/own-servers.js';
-import { hostilePayloads } from './hostile-payloads.js';
+import { hostilePayloads, type HostilePayload } from './hostile-payloads.js';
 
 const quick = process.argv.includes('--quick');
 const KAFKA_OUTAGE_S = quick ? 10 : 30;
@@ -75,7 +75,10 @@ const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
 class Service {
   child: ChildProcess | undefined;
   private tail = '';
+  private partial = '';
   restarts = 0;
+  /** How often each log message (pino `msg`) was written: what the service said about the faults. */
+  readonly said = new Map<string, number>();
 
   constructor(
     readonly name: string,
@@ -88,7 +91,19 @@ class Service {
     const child = spawn(NODE, [KOTS, ...this.args], { cwd: ROOT, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer) => (this.tail = (this.tail + d.toString()).slice(-4000));
     child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stderr!.on('data', (d: Buffer) => {
+      keep(d);
+      const lines = (this.partial + d.toString()).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          const msg = (JSON.parse(line) as { msg?: string }).msg;
+          if (msg) this.said.set(msg, (this.said.get(msg) ?? 0) + 1);
+        } catch {
+          // not a log line
+        }
+      }
+    });
     child.on('exit', (code, signal) => {
       if (this.child === child && signal !== 'SIGKILL' && !stopping) say(`  ! ${this.name} exited (${code ?? signal}): ${this.tail.slice(-600)}`);
     });
@@ -207,8 +222,9 @@ class WeatherTap {
   private consumer;
 
   constructor(brokers: string[], private readonly topic: string) {
-    const kafka = new Kafka({ clientId: 'kots-chaos-tap', brokers, logLevel: logLevel.NOTHING, retry: { retries: 1000, maxRetryTime: 5000 } });
-    this.consumer = kafka.consumer({ groupId: `kots-chaos-tap-${Date.now()}`, sessionTimeout: 30_000, retry: { retries: 1000, maxRetryTime: 5000 } });
+    // kafkajs gives up after its retries and then restarts the consumer (restartOnFailure), which is what a Kafka outage needs.
+    const kafka = new Kafka({ clientId: 'kots-chaos-tap', brokers, logLevel: logLevel.NOTHING, retry: { retries: 10, maxRetryTime: 5000 } });
+    this.consumer = kafka.consumer({ groupId: `kots-chaos-tap-${Date.now()}`, sessionTimeout: 30_000 });
   }
 
   async start(): Promise<void> {
@@ -514,13 +530,17 @@ await fault(`broker unreachable ${BROKER_OUTAGE_S} s`, async () => {
   await relay.open();
 });
 
-const hostile = { sent: 0, acked: 0, closed: 0, dlqBefore: 0, dlqAfter: 0, weatherFromHostile: 0, bridgePid: 0, bridgeAlive: false, seconds: 0 };
+const hostile = { sent: 0, acked: 0, reconnects: 0, oversizeClosed: 0, dlqBefore: 0, dlqAfter: 0, weatherFromHostile: 0, bridgePid: 0, bridgeAlive: false, seconds: 0 };
+/** Per kind of hostile payload: sent, and acknowledged by the bridge (PUBACK). */
+const hostileKinds = new Map<string, { sent: number; acked: number }>();
+let bridgeSaidBefore = new Map<string, number>();
 await fault(`${HOSTILE.toLocaleString('en')} hostile payloads`, async () => {
   hostile.bridgePid = bridge.pid ?? 0;
+  bridgeSaidBefore = new Map(bridge.said);
   hostile.dlqBefore = await topicEnd(config.kafka.deadLetterTopic);
   const payloads = hostilePayloads({ id: HOSTILE_DEVICE.id, city: HOSTILE_DEVICE.city, others: AGENTS.map((a) => a.id), maxPayloadBytes }, HOSTILE);
   const t0 = Date.now();
-  await sendHostile(payloads.map((p) => p.bytes));
+  await sendHostile(payloads);
   hostile.seconds = Math.round((Date.now() - t0) / 1000);
   hostile.bridgeAlive = bridge.pid === hostile.bridgePid && bridge.alive;
   await waitUntil('the dead-letter topic to settle', async () => {
@@ -542,30 +562,32 @@ async function topicEnd(topic: string): Promise<number> {
 }
 
 /** Publishes each payload (QoS 1) on the device's own topic, 50 at a time; reconnects when the bridge closes the connection. */
-async function sendHostile(payloads: Buffer[]): Promise<void> {
+async function sendHostile(payloads: HostilePayload[]): Promise<void> {
   const topic = `kots/v1/${HOSTILE_DEVICE.city.slug}/${HOSTILE_DEVICE.id}/weather`;
-  const small = payloads.filter((p) => p.length <= maxPayloadBytes);
-  const big = payloads.filter((p) => p.length > maxPayloadBytes);
+  const tally = (kind: string, acked: boolean) => {
+    const k = hostileKinds.get(kind) ?? { sent: 0, acked: 0 };
+    k.sent++;
+    if (acked) k.acked++;
+    hostileKinds.set(kind, k);
+  };
+  const small = payloads.filter((p) => p.bytes.length <= maxPayloadBytes);
+  const big = payloads.filter((p) => p.bytes.length > maxPayloadBytes);
   const login = () => mqtt.connectAsync(`mqtt://127.0.0.1:${relayPort}`, { clientId: HOSTILE_DEVICE.id, username: HOSTILE_DEVICE.id, password: HOSTILE_DEVICE.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 });
   let client = await login();
   for (let i = 0; i < small.length; i += 50) {
     if (!client.connected) {
-      hostile.closed++;
+      hostile.reconnects++;
       client.end(true);
       client = await login();
     }
     const batch = small.slice(i, i + 50);
     hostile.sent += batch.length;
     const c = client;
+    const closed = new Promise<boolean>((resolve) => c.once('close', () => resolve(false)));
     const results = await Promise.all(
-      batch.map((payload) =>
-        Promise.race([
-          new Promise<boolean>((resolve) => c.publish(topic, payload, { qos: 1 }, (error) => resolve(!error))),
-          new Promise<boolean>((resolve) => c.once('close', () => resolve(false))),
-          sleep(30_000).then(() => false),
-        ]),
-      ),
+      batch.map((payload) => Promise.race([new Promise<boolean>((resolve) => c.publish(topic, payload.bytes, { qos: 1 }, (error) => resolve(!error))), closed, sleep(30_000).then(() => false)])),
     );
+    batch.forEach((payload, n) => tally(payload.kind, results[n]!));
     hostile.acked += results.filter(Boolean).length;
   }
   await client.endAsync();
@@ -573,9 +595,10 @@ async function sendHostile(payloads: Buffer[]): Promise<void> {
   for (const payload of big) {
     const c = await login();
     hostile.sent++;
-    c.publish(topic, payload, { qos: 0 });
+    c.publish(topic, payload.bytes, { qos: 0 });
     const closed = await Promise.race([new Promise<boolean>((resolve) => c.once('close', () => resolve(true))), sleep(10_000).then(() => false)]);
-    if (closed) hostile.closed++;
+    if (closed) hostile.oversizeClosed++;
+    tally(payload.kind, false);
     c.end(true);
   }
 }
@@ -587,9 +610,13 @@ for (const r of rows) final.push(cells(r));
 say('');
 say(final.toString());
 say(
-  `hostile payloads: ${hostile.sent} sent in ${hostile.seconds} s, ${hostile.acked} acknowledged, ${hostile.closed} connections closed by the bridge (oversize), ` +
-    `${hostile.dlqAfter - hostile.dlqBefore} dead-lettered, ${hostile.weatherFromHostile} reached weather; bridge ${hostile.bridgeAlive ? `survived (same process, pid ${hostile.bridgePid})` : 'DID NOT SURVIVE'}`,
+  `hostile payloads: ${hostile.sent} sent in ${hostile.seconds} s, ${hostile.acked} acknowledged, ${hostile.oversizeClosed} oversize ones closed their connection, ` +
+    `${hostile.reconnects} other connections closed by the bridge; ${hostile.dlqAfter - hostile.dlqBefore} dead-lettered, ${hostile.weatherFromHostile} reached weather; ` +
+    `bridge ${hostile.bridgeAlive ? `survived (same process, pid ${hostile.bridgePid})` : 'DID NOT SURVIVE'}`,
 );
+say(`  by kind (sent/acknowledged): ${[...hostileKinds].map(([kind, k]) => `${kind} ${k.sent}/${k.acked}`).join(', ')}`);
+const bridgeSaid = [...bridge.said].map(([msg, n]) => [msg, n - (bridgeSaidBefore.get(msg) ?? 0)] as const).filter(([, n]) => n > 0);
+say(`  the bridge logged meanwhile: ${bridgeSaid.map(([msg, n]) => `${n}× "${msg}"`).join('; ') || 'nothing'}`);
 const loss = rows.filter((r) => r.weather !== r.taken || r.lake !== r.taken || r.duplicates !== 0);
 say(`restarts: bridge ${bridge.restarts}, consumer ${consumer.restarts}; ${tap.records} records read from weather; total ${Math.round((Date.now() - started) / 1000)} s`);
 say(`command: npm run chaos${quick ? ' -- --quick' : ''}`);
