@@ -573,24 +573,28 @@ async function sendHostile(payloads: HostilePayload[]): Promise<void> {
   const small = payloads.filter((p) => p.bytes.length <= maxPayloadBytes);
   const big = payloads.filter((p) => p.bytes.length > maxPayloadBytes);
   const login = () => mqtt.connectAsync(`mqtt://127.0.0.1:${relayPort}`, { clientId: HOSTILE_DEVICE.id, username: HOSTILE_DEVICE.id, password: HOSTILE_DEVICE.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 });
-  let client = await login();
+  // One promise per connection that settles (false: not acknowledged) when the bridge closes it.
+  const connect = async () => {
+    const c = await login();
+    return { c, closed: new Promise<boolean>((resolve) => c.once('close', () => resolve(false))) };
+  };
+  let client = await connect();
   for (let i = 0; i < small.length; i += 50) {
-    if (!client.connected) {
+    if (!client.c.connected) {
       hostile.reconnects++;
-      client.end(true);
-      client = await login();
+      client.c.end(true);
+      client = await connect();
     }
     const batch = small.slice(i, i + 50);
     hostile.sent += batch.length;
-    const c = client;
-    const closed = new Promise<boolean>((resolve) => c.once('close', () => resolve(false)));
+    const { c, closed } = client;
     const results = await Promise.all(
       batch.map((payload) => Promise.race([new Promise<boolean>((resolve) => c.publish(topic, payload.bytes, { qos: 1 }, (error) => resolve(!error))), closed, sleep(30_000).then(() => false)])),
     );
     batch.forEach((payload, n) => tally(payload.kind, results[n]!));
     hostile.acked += results.filter(Boolean).length;
   }
-  await client.endAsync();
+  await client.c.endAsync();
   // Over the frame limit: the bridge closes the connection, so each goes on a connection of its own.
   for (const payload of big) {
     const c = await login();
