@@ -5,6 +5,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
+import { SOURCES } from './reading-sources.js';
 import { DEVICE_ID_PATTERN, SLUG_PATTERN } from './topics.js';
 
 export const READING_VERSION = 1;
@@ -30,8 +31,7 @@ const safeText = (max: number) =>
 
 const finite = () => z.number().finite();
 
-export const SOURCES = ['openweather', 'sensors', 'simulated'] as const;
-export type ReadingSource = (typeof SOURCES)[number];
+export { SOURCES, type ReadingSource } from './reading-sources.js';
 
 /** OpenWeather's "current weather" object, standard units (Kelvin, m/s, hPa, %). */
 export const currentWeatherSchema = z.object({

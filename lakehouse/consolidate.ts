@@ -30,7 +30,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { KotsError } from '../core/errors.js';
-import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
+import type { Lake } from '../core/lake/index.js';
+import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX } from '../core/lake/layout.js';
 import { sqlString } from './duckdb.js';
 import { acquireLease, type Lease } from './lease.js';
 import {

@@ -9,7 +9,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { KotsConfig } from '../core/config/index.js';
-import { openLake, type Lake } from '../core/lake/index.js';
+import type { Lake } from '../core/lake/index.js';
+import { openLakeLazily } from '../core/lake/open.js';
 import { openDuck, sqlString } from './duckdb.js';
 import { connectMotherDuck, motherduckStatements } from './motherduck.js';
 import { readSnapshot, type LakeSnapshot } from './snapshot.js';
@@ -31,7 +32,8 @@ export interface OpenOptions {
   motherduck?: boolean;
 }
 
-export async function openLakeDatabase(config: KotsConfig, lake: Lake = openLake(config.lake), options: OpenOptions = {}): Promise<LakeDatabase> {
+export async function openLakeDatabase(config: KotsConfig, given?: Lake, options: OpenOptions = {}): Promise<LakeDatabase> {
+  const lake = given ?? (await openLakeLazily(config.lake));
   if (options.motherduck) {
     const snapshot = await readSnapshot(lake);
     const md = await connectMotherDuck(config);

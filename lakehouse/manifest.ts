@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { KotsError } from '../core/errors.js';
-import { CONSOLIDATED_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
+import type { Lake } from '../core/lake/index.js';
+import { CONSOLIDATED_WEATHER_PREFIX } from '../core/lake/layout.js';
 
 export const MANIFEST_NAME = '_manifest.json';
 

@@ -13,7 +13,8 @@
  * - part files without a manifest naming them (an interrupted run, a file
  *   superseded by a later run) are never read.
  */
-import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
+import type { Lake } from '../core/lake/index.js';
+import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX } from '../core/lake/layout.js';
 import { decodeManifest, parseManifestKey, partKey, type ConsolidationManifest } from './manifest.js';
 import { KotsError } from '../core/errors.js';
 

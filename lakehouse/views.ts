@@ -12,7 +12,8 @@
  *   partition, and filters on date and city then still prune files.
  * - events: readings that fired a surreal event.
  */
-import { emptyWeatherSelect, RAW_WEATHER_PREFIX, type Lake } from '../core/lake/index.js';
+import { emptyWeatherSelect } from '../core/lake/columns.js';
+import type { Lake } from '../core/lake/index.js';
 import { sqlString } from './duckdb.js';
 import type { LakeSnapshot } from './snapshot.js';
 

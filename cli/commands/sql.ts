@@ -31,8 +31,8 @@ export function registerSqlCommand(program: Command): void {
     .option('--dry-run', 'print the statements that create the views (credentials shown as ***) and exit without connecting')
     .action(async (query: string | undefined, opts: SqlOptions, command: Command) => {
       const { config } = await loadContextAsync(command);
-      const [{ openLake }, { openLakeDatabase }, { checkMotherDuckConfig, motherduckStatements }, { readSnapshot }, { viewStatements }] = await Promise.all([
-        import('../../core/lake/index.js'),
+      const [{ openLakeLazily }, { openLakeDatabase }, { checkMotherDuckConfig, motherduckStatements }, { readSnapshot }, { viewStatements }] = await Promise.all([
+        import('../../core/lake/open.js'),
         import('../../lakehouse/database.js'),
         import('../../lakehouse/motherduck.js'),
         import('../../lakehouse/snapshot.js'),
@@ -41,7 +41,7 @@ export function registerSqlCommand(program: Command): void {
       const motherduck = opts.motherduck ?? config.duckdb.motherduckToken !== undefined;
       if (motherduck) checkMotherDuckConfig(config);
       if (opts.dryRun) {
-        const lake = openLake(config.lake);
+        const lake = await openLakeLazily(config.lake);
         const snapshot = await readSnapshot(lake);
         const statements = motherduck ? motherduckStatements(config, lake, snapshot).map((s) => s.shown) : viewStatements(lake, snapshot).map((s) => s.sql);
         process.stdout.write(`-- ${motherduck ? `MotherDuck md:${config.duckdb.motherduckDatabase}` : 'local DuckDB'} over ${lake.describe()}\n${statements.map((s) => `${s};`).join('\n')}\n`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SOURCES } from '../reading.js';
+import { SOURCES } from '../reading-sources.js';
 import { DEVICE_ID_PATTERN, SLUG_PATTERN } from '../topics.js';
 import { secret } from './common.js';
 

@@ -4,7 +4,7 @@
  * Works with HashiCorp Vault and OpenBao (same HTTP API) through node-vault.
  */
 import { readFileSync } from 'node:fs';
-import nodeVault from 'node-vault';
+import type nodeVault from 'node-vault';
 import type { KotsConfig } from '../config/index.js';
 import { KotsError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -46,7 +46,9 @@ export class VaultClient {
   /** Connects and logs in; fails at once, naming the address and the auth method, when that is impossible. */
   static async connect(settings: VaultSettings & { address: string }): Promise<VaultClient> {
     const token = settings.token ?? (settings.tokenFile ? readTokenFile(settings.tokenFile) : undefined);
-    const client = nodeVault({
+    // Loaded here, not at start: every command reads its config through this module, few use Vault.
+    const { default: createClient } = await import('node-vault');
+    const client = createClient({
       apiVersion: 'v1',
       endpoint: settings.address,
       pathPrefix: '/',
