@@ -1,5 +1,6 @@
 /** `kots consumer` on Kafka: a consumer group feeding the pipeline, offsets committed only after the lake write. */
-import type { Consumer, IHeaders, Producer } from 'kafkajs';
+// kafkajs is CommonJS and spreads its error classes into its exports, which ESM named imports do not see.
+import kafkajs, { type Consumer, type IHeaders, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HEADERS, type BusRecord } from '../core/bus.js';
 import type { KotsConfig } from '../core/config/index.js';
@@ -72,7 +73,7 @@ export async function startKafkaConsumer({ config, lake, logger, onAlert }: Kafk
     logger.info('consumer group rebalancing: unwritten batches are dropped and will be read again from the committed offsets');
     void pipeline.dropAllPartitions();
   });
-  consumer.on(consumer.events.CRASH, (event) => logger.error({ err: String(event.payload.error) }, 'kafka consumer crashed; kafkajs restarts it'));
+  consumer.on(consumer.events.CRASH, (event) => logger.error({ err: String(event.payload.error), restart: event.payload.restart }, event.payload.restart ? 'kafka consumer crashed; kafkajs restarts it' : 'kafka consumer crashed and stopped'));
 
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -92,7 +93,13 @@ export async function startKafkaConsumer({ config, lake, logger, onAlert }: Kafk
         value: m.value ?? Buffer.alloc(0),
         headers: stringHeaders(m.headers),
       }));
-      await pipeline.accept(batch.partition, records);
+      try {
+        await pipeline.accept(batch.partition, records);
+      } catch (error) {
+        // kafkajs stops a consumer for good after an error it deems permanent; nothing the pipeline
+        // throws is (it retries lake writes and dead-letter sends itself), so have kafkajs fetch again.
+        throw new kafkajs.KafkaJSError(error as Error, { retriable: true });
+      }
     },
   });
   const timer = setInterval(() => pipeline.flushAged(), 500);

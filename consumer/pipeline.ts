@@ -100,14 +100,17 @@ export class WeatherPipeline {
       if (state.batch && record.offset <= state.batch.lastOffset) continue; // re-delivered inside a live batch
       this.stats.received++;
       const verdict = parseReading(record.value);
-      const batch = (state.batch ??= { rows: [], alerts: [], bytes: 0, openedAt: Date.now(), lastOffset: -1n });
-      batch.lastOffset = record.offset;
       if (!verdict.ok) {
+        this.options.logger.warn({ partition, offset: String(record.offset), reason: verdict.reason }, 'record on the weather topic is not a valid reading; sending it to the dead-letter topic');
+        // The record counts as taken only once the dead-letter topic has it: if the send gives up
+        // (the partition moved, the consumer closes), the record is delivered again and must not be skipped then.
+        await this.deadLetter(partition, state, record, verdict.reason);
+        (state.batch ??= emptyBatch()).lastOffset = record.offset;
         this.stats.deadLettered++;
-        this.options.logger.warn({ partition, offset: String(record.offset), reason: verdict.reason }, 'record on the weather topic is not a valid reading; sent to the dead-letter topic');
-        await this.options.hooks.deadLetter?.(record, verdict.reason);
         continue;
       }
+      const batch = (state.batch ??= emptyBatch());
+      batch.lastOffset = record.offset;
       const detected = detectEvent(verdict.reading, this.rules);
       const row = flattenReading(verdict.reading, record, detected ?? NO_EVENT);
       batch.rows.push(row);
@@ -135,6 +138,26 @@ export class WeatherPipeline {
       void this.options.hooks.heartbeat?.().catch(() => undefined);
       if (this.bufferedBytes > this.options.maxBufferedBytes) this.flushAged(0);
     }
+  }
+
+  /**
+   * Sends a record to the dead-letter topic, retried with back-off until it is there (like a
+   * lake write: a refused send stalls the partition, it never skips the record), unless the
+   * partition moves or the consumer closes meanwhile.
+   */
+  private async deadLetter(partition: number, state: PartitionState, record: BusRecord, reason: string): Promise<void> {
+    const send = this.options.hooks.deadLetter;
+    if (!send) return;
+    await retryUntilDone(() => send(record, reason), {
+      signal: this.abort.signal,
+      isRetryable: () => true,
+      onError: (error) => {
+        if (state.generation !== this.generation) return false;
+        this.stats.lastError = errorMessage(error);
+        this.options.logger.error({ partition, offset: String(record.offset), err: errorMessage(error) }, 'dead-letter send failed; retrying');
+        void this.options.hooks.heartbeat?.().catch(() => undefined);
+      },
+    });
   }
 
   private notifyBufferFreed(): void {
@@ -242,6 +265,10 @@ export class WeatherPipeline {
     this.stats.bufferedRecords = records;
     this.stats.bufferedBytes = Math.max(0, this.bufferedBytes);
   }
+}
+
+function emptyBatch(): PartitionBatch {
+  return { rows: [], alerts: [], bytes: 0, openedAt: Date.now(), lastOffset: -1n };
 }
 
 function toAlert(reading: Reading, event: DetectedEvent, row: WeatherRow): SurrealAlert {
