@@ -5,9 +5,10 @@
  */
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import pino from 'pino';
+import type pino from 'pino';
 import type { KotsConfig } from '../core/config/index.js';
 import { KotsError, errorMessage } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
 import type { CurrentWeather, Reading } from '../core/reading.js';
 import { deviceTopic } from '../core/topics.js';
 import { resolveCity, type ResolvedCity } from './cities.js';
@@ -60,8 +61,8 @@ const SIMULATION_BACKLOG = 200;
 const SIMULATION_BATCH = 50;
 
 export function agentLogger(config: KotsConfig): pino.Logger {
-  // stdout is for data (`--once` prints the reading); logs go to stderr.
-  return pino({ level: config.log.level, base: { stage: 'agent' } }, pino.destination({ dest: 2, sync: true }));
+  // The factory every command uses, so log.level and log.format mean the same here (stdout stays for `--once`'s reading).
+  return createLogger({ level: config.log.level, format: config.log.format, pretty: config.log.pretty, name: 'kots-agent' });
 }
 
 interface AgentIdentity {

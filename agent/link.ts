@@ -28,6 +28,17 @@ export interface LinkOptions {
   onDown: () => void;
   onMessage: (topic: string, payload: Buffer) => void;
   onError: (message: string) => void;
+  /** Shortest time between two "cannot reach the broker" warnings of one outage (default 60 s). */
+  failureWarnEveryMs?: number;
+}
+
+/** Failed connection attempts of the current outage, so that its warnings can be few and counted. */
+interface Outage {
+  since: number;
+  attempts: number;
+  lastWarnAt: number;
+  /** Attempts not yet mentioned in a warning. */
+  unreported: number;
 }
 
 export class MqttLink {
@@ -38,6 +49,9 @@ export class MqttLink {
   private readonly backoff: Backoff;
   private readonly tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
   private protocolVersion: 4 | 5;
+  /** Why the last attempt failed (the client's error), for the warning when its connection closes. */
+  private lastReason: string | undefined;
+  private outage: Outage | undefined;
 
   constructor(private readonly options: LinkOptions) {
     this.backoff = new Backoff({ minMs: options.reconnectMinMs, maxMs: options.reconnectMaxMs });
@@ -103,6 +117,11 @@ export class MqttLink {
       if (client !== this.client) return;
       this.connected = true;
       this.backoff.reset();
+      if (this.outage) {
+        const seconds = Math.round((Date.now() - this.outage.since) / 1000);
+        this.options.logger.info({ url: settings.url, attempts: this.outage.attempts, seconds }, `reached the broker again after ${this.outage.attempts} failed attempts over ${seconds} s`);
+        this.outage = undefined;
+      }
       // Small QoS 1 publishes and their PUBACKs must not wait for Nagle's algorithm.
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.options.logger.info({ url: settings.url }, 'connected to the broker');
@@ -127,6 +146,7 @@ export class MqttLink {
         this.backoff.reset();
         return;
       }
+      this.lastReason = describeConnectError(error);
       this.options.onError(`mqtt: ${errorMessage(error)}`);
     });
     client.on('close', () => {
@@ -143,9 +163,50 @@ export class MqttLink {
         this.options.onDown();
       }
       const delay = this.backoff.next();
+      if (!wasUp) this.reportFailedAttempt(delay);
+      this.lastReason = undefined;
       this.retryTimer = setTimeout(() => this.connect(), delay);
     });
   }
+
+  /**
+   * A connection that never came up: a warning with the reason and the next try, the first
+   * time and then at most once per `failureWarnEveryMs`, counting the attempts in between, so
+   * a night-long outage costs a few lines and the first one is never hidden at debug level.
+   */
+  private reportFailedAttempt(delayMs: number): void {
+    const now = Date.now();
+    const outage = (this.outage ??= { since: now, attempts: 0, lastWarnAt: 0, unreported: 0 });
+    outage.attempts++;
+    outage.unreported++;
+    const every = this.options.failureWarnEveryMs ?? 60_000;
+    if (outage.attempts > 1 && now - outage.lastWarnAt < every) return;
+    const url = this.options.mqtt.url;
+    const reason = this.lastReason ?? 'the connection closed before the broker accepted it';
+    const nextTry = new Date(now + delayMs).toISOString();
+    const message =
+      outage.attempts === 1
+        ? `cannot reach the broker at ${url}: ${reason}; next try in ${formatDelay(delayMs)}; readings wait in the spool`
+        : `still cannot reach the broker at ${url}: ${reason}; ${outage.unreported} more failed attempts since the last warning (down since ${new Date(outage.since).toISOString()}); next try in ${formatDelay(delayMs)}`;
+    this.options.logger.warn({ url, reason, attempts: outage.attempts, nextTry }, message);
+    outage.lastWarnAt = now;
+    outage.unreported = 0;
+  }
+}
+
+/** The broker's refusal or the network's reason, in words. */
+function describeConnectError(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused (is the broker running on that port?)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `unknown host ${(error as { hostname?: string }).hostname ?? ''}`.trim();
+  if (code === 'ETIMEDOUT' || /timeout/i.test(error.message)) return 'no answer (timed out)';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+  if (/Not authorized|Bad username or password/i.test(error.message)) return `${error.message}: check mqtt.username and mqtt.password (or the device's credential)`;
+  return errorMessage(error);
+}
+
+function formatDelay(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 function readTlsFiles(settings: KotsConfig['mqtt']): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {

@@ -1,5 +1,6 @@
 /** The one `kots` command, a sub-command per stage. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { examples } from './help.js';
 import { registerAgentCommands } from '../agent/cli.js';
 import { registerAlertsCommand } from './commands/alerts.js';
 import { registerBridgeCommand } from './commands/bridge.js';
@@ -19,7 +20,17 @@ const program = new Command('kots')
   .description('Kafka on the Shore: weather readings from edge agents, over MQTT and Kafka, into an S3 data lake with surreal events')
   .version(KOTS_VERSION)
   .option('-c, --config <file>', 'YAML config file (also KOTS_CONFIG); KOTS_* environment variables override it')
-  .showHelpAfterError();
+  .addOption(new Option('--log-format <format>', 'logs as JSON lines on stderr, or words; auto: words on a terminal, JSON otherwise (log.format)').choices(['auto', 'json', 'pretty']))
+  .option('--debug', 'print stack traces with errors')
+  // Usage mistakes end like every other user error: one line on stderr, exit 2 (reportFatal).
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`kots: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`) })
+  .hook('preAction', (root) => {
+    const format = (root.opts() as { logFormat?: string }).logFormat;
+    // Through the environment, so that every way a command loads its config (agent/cli.ts too) sees it.
+    if (format) process.env.KOTS_LOG_FORMAT = format;
+  })
+  .addHelpText('after', examples('kots up', 'kots sql "select city, count(*) from readings group by all"', 'kots tail readings', 'kots registry add alice --role operator', 'kots up --help'));
 
 registerUpCommand(program);
 registerAgentCommands(program);
@@ -34,4 +45,14 @@ registerChallengeCommand(program);
 registerConfigCommands(program);
 registerFleetCommand(program);
 
-program.parseAsync(process.argv).catch(reportFatal);
+/**
+ * `kots sql -c SQL` as in the DuckDB CLI and psql: commander would give -c to the global
+ * --config (program options are read after the sub-command too), so after `sql` it is spelled out.
+ */
+function sqlDashC(argv: string[]): string[] {
+  const sub = argv.findIndex((arg, i) => i >= 2 && !arg.startsWith('-') && argv[i - 1] !== '-c' && argv[i - 1] !== '--config' && argv[i - 1] !== '--log-format');
+  if (sub === -1 || argv[sub] !== 'sql') return argv;
+  return argv.map((arg, i) => (i > sub && arg === '-c' ? '--command' : arg));
+}
+
+program.parseAsync(sqlDashC(process.argv)).catch(reportFatal);

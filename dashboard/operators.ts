@@ -7,6 +7,7 @@
  * and rotating their password all end their sessions: the server re-checks
  * every request and every open event stream against the registry in force.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { verifyCredential } from '../bridge/registry/credentials.js';
 import type { Registry, UserRole } from '../bridge/registry/registry.js';
@@ -32,7 +33,51 @@ export interface OperatorDirectory {
   verify(name: string, password: string): Promise<Login | undefined>;
   /** Whether a session may go on: the user is not removed, revoked or demoted, and its credential is the one it logged in with. */
   stillAllowed(name: string, grant: string): boolean;
+  /** The login a one-time login link stands for, once; undefined for an unknown or used link. */
+  redeemLoginLink?(token: string): Login | undefined;
   close(): void;
+}
+
+/**
+ * One-time login links, the way Jupyter prints one: `kots up --dashboard-port` works out of the
+ * box, without a registry, for whoever can read the terminal. A link logs in as the session
+ * operator, which exists only in this process, and works once. Registry users (when a registry
+ * is configured) log in with their password as before.
+ */
+export class LoginLinks implements OperatorDirectory {
+  private readonly unused = new Set<string>();
+
+  constructor(
+    private readonly registry: OperatorDirectory | undefined,
+    readonly sessionOperator: Operator = { name: 'session-operator', role: 'operator' },
+  ) {}
+
+  /** A fresh link token (192 random bits). */
+  issue(): string {
+    const token = randomBytes(24).toString('base64url');
+    this.unused.add(token);
+    return token;
+  }
+
+  /** The grant of link logins: one per process, so a restarted `kots up` ends the sessions of the last one. */
+  private readonly linkGrant = randomBytes(16).toString('base64url');
+
+  redeemLoginLink(token: string): Login | undefined {
+    return this.unused.delete(token) ? { operator: this.sessionOperator, grant: this.linkGrant } : undefined;
+  }
+
+  async verify(name: string, password: string): Promise<Login | undefined> {
+    return this.registry?.verify(name, password);
+  }
+
+  stillAllowed(name: string, grant: string): boolean {
+    if (name === this.sessionOperator.name && grant === this.linkGrant) return true;
+    return this.registry?.stillAllowed(name, grant) ?? false;
+  }
+
+  close(): void {
+    this.registry?.close();
+  }
 }
 
 /** A password check that costs the same whether or not the user exists, so timing does not tell names apart. */
@@ -84,14 +129,20 @@ export class RegistryOperators implements OperatorDirectory {
  * else the bridge's own (file or Vault). A dashboard without one refuses to start.
  */
 export async function openOperatorDirectory(config: KotsConfig, logger: Logger): Promise<OperatorDirectory> {
-  const file = config.dashboard.registryFile;
-  const source = file ? new FileRegistrySource(file, config.bridge.registryReloadSeconds * 1000) : registrySourceFromConfig(config);
-  if (!source) {
+  const directory = await openConfiguredOperators(config, logger);
+  if (!directory) {
     throw new KotsError(
       'CONFIG_INVALID',
       'dashboard: no registry to check logins against. Set bridge.registryFile (or bridge.registryVaultPath, or dashboard.registryFile) to a registry holding a user with role ' +
         `${config.dashboard.loginRoles.join(' or ')} (see dashboard/README.md).`,
     );
   }
-  return RegistryOperators.open(source, config.dashboard.loginRoles, logger);
+  return directory;
+}
+
+/** The registry's operators when a registry is configured; undefined otherwise. */
+export async function openConfiguredOperators(config: KotsConfig, logger: Logger): Promise<OperatorDirectory | undefined> {
+  const file = config.dashboard.registryFile;
+  const source = file ? new FileRegistrySource(file, config.bridge.registryReloadSeconds * 1000) : registrySourceFromConfig(config);
+  return source ? RegistryOperators.open(source, config.dashboard.loginRoles, logger) : undefined;
 }

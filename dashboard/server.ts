@@ -120,6 +120,7 @@ export function createDashboardServer(options: DashboardServerOptions): { server
     }
 
     if (path === '/api/login' && method === 'POST') return login(request, response);
+    if (path === '/login' && method === 'GET') return loginLink(request, response, url.searchParams.get('token') ?? '');
     if (path === '/api/logout' && method === 'POST') {
       sessions.delete(readCookie(request, SESSION_COOKIE));
       response.setHeader('Set-Cookie', clearedSessionCookie(options.secureCookie));
@@ -183,6 +184,24 @@ export function createDashboardServer(options: DashboardServerOptions): { server
     response.setHeader('Set-Cookie', sessionCookie(token, options.sessionHours * 3600, options.secureCookie));
     logger.info({ user: operator.name, client }, 'dashboard login');
     return json(response, 200, { user: operator });
+  }
+
+  /** A one-time login link (`kots up` prints it): a session cookie, then the page, without the token in the address bar. */
+  function loginLink(request: IncomingMessage, response: ServerResponse, token: string): void {
+    const client = request.socket.remoteAddress ?? 'unknown';
+    if (throttle.blocked(client)) throw new HttpError(429, 'too many failed logins; wait a few minutes');
+    const granted = token ? operators.redeemLoginLink?.(token) : undefined;
+    if (!granted) {
+      throttle.failed(client);
+      logger.warn({ client }, 'dashboard login link refused (unknown or used already)');
+      return send(response, 401, 'This login link is not valid (each link works once). Log in at / with a registry user, or restart `kots up` for a new link.\n', 'text/plain; charset=utf-8');
+    }
+    throttle.succeeded(client);
+    const session = sessions.create(granted);
+    response.setHeader('Set-Cookie', sessionCookie(session, options.sessionHours * 3600, options.secureCookie));
+    logger.info({ user: granted.operator.name, client }, 'dashboard login by one-time link');
+    response.writeHead(303, { ...SECURITY_HEADERS, Location: '/', 'Cache-Control': 'no-store' });
+    response.end();
   }
 
   function openStream(request: IncomingMessage, response: ServerResponse, token: string | undefined): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { KotsError } from '../../core/errors.js';
-import { loadContextAsync, onShutdown } from '../context.js';
+import { checkServers, loadContextAsync, onShutdown } from '../context.js';
 import { examples } from '../help.js';
 
 export function registerAlertsCommand(program: Command): void {
@@ -13,6 +13,7 @@ export function registerAlertsCommand(program: Command): void {
     .action(async (opts: { fromBeginning?: boolean; webhook?: string }, command: Command) => {
       const { config, logger } = await loadContextAsync(command, opts.webhook ? { 'consumer.alertsWebhookUrl': opts.webhook } : {}, 'kots-alerts');
       if (config.kafka.brokers.length === 0) throw new KotsError('CONFIG_INVALID', 'kafka.brokers: `kots alerts` follows the surreal-events topic in Kafka (set KAFKA_BROKERS); `kots up` without Kafka prints events itself');
+      await checkServers(config, { kafka: true });
       const { followAlerts } = await import('../../consumer/alerts.js');
       const follower = await followAlerts({ config, logger, fromBeginning: opts.fromBeginning ?? false });
       onShutdown(() => follower.stop(), logger);

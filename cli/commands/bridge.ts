@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { KotsError } from '../../core/errors.js';
-import { loadContextAsync, onShutdown } from '../context.js';
+import { checkServers, loadContextAsync, onShutdown } from '../context.js';
 import { examples } from '../help.js';
 
 export function registerBridgeCommand(program: Command): void {
@@ -17,6 +17,7 @@ export function registerBridgeCommand(program: Command): void {
       const { anonymousExposure } = await import('../../bridge/access.js');
       const exposure = config.bridge.externalBrokerUrl ? undefined : anonymousExposure(config.bridge, Boolean(config.bridge.registryFile ?? config.bridge.registryVaultPath));
       if (exposure) throw new KotsError('USAGE', exposure);
+      await checkServers(config, { kafka: true });
       const [{ startExternalBridge }, { startBridge }, { KafkaReadingSink }, { createKafka, ensureTopics }] = await Promise.all([
         import('../../bridge/external.js'),
         import('../../bridge/index.js'),

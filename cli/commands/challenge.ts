@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { KotsError } from '../../core/errors.js';
-import { loadContextAsync } from '../context.js';
+import { checkServers, loadContextAsync } from '../context.js';
 import { examples } from '../help.js';
 
 interface ChallengeOptions {
@@ -30,6 +30,7 @@ export function registerChallengeCommand(program: Command): void {
         import('../../consumer/events/catalog.js'),
       ]);
       const { config } = await loadContextAsync(command);
+      await checkServers(config, { lake: true });
       const db = await openLakeDatabase(config);
       try {
         const names = EVENTS.map((e) => `(${e.id}, '${e.name.replaceAll("'", "''")}')`).join(', ');

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { isCalendarDate } from '../../core/dates.js';
 import { KotsError } from '../../core/errors.js';
 import type { PartitionResult } from '../../lakehouse/consolidate.js';
-import { loadContextAsync } from '../context.js';
+import { checkServers, loadContextAsync } from '../context.js';
 import { examples } from '../help.js';
 
 interface ConsolidateCliOptions {
@@ -80,6 +80,7 @@ export function registerConsolidateCommand(program: Command): void {
       const fixedDates = opts.pending && !(opts.date || opts.from || opts.to) ? undefined : datesOf(opts, dateRange);
       if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city)) throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
       const { config, logger } = await loadContextAsync(command, {}, 'kots-consolidate');
+      await checkServers(config, { lake: true });
       const lake = openLake(config.lake);
       const dates = fixedDates ?? (await pendingDates(lake));
       const duck = await openDuck(config);

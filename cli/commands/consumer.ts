@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { KotsError } from '../../core/errors.js';
-import { loadContextAsync, onShutdown } from '../context.js';
+import { checkServers, loadContextAsync, onShutdown } from '../context.js';
 import { examples } from '../help.js';
 
 export function registerConsumerCommand(program: Command): void {
@@ -13,6 +13,7 @@ export function registerConsumerCommand(program: Command): void {
       if (config.kafka.brokers.length === 0) {
         throw new KotsError('CONFIG_INVALID', 'kafka.brokers: the consumer needs Kafka (set KAFKA_BROKERS or kafka.brokers)');
       }
+      await checkServers(config, { kafka: true, lake: true });
       const [{ startKafkaConsumer }, { openLake }] = await Promise.all([import('../../consumer/kafka-consumer.js'), import('../../core/lake/index.js')]);
       const lake = openLake(config.lake);
       logger.info({ lake: lake.describe(), group: config.consumer.groupId }, 'consumer starting');

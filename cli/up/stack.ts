@@ -18,18 +18,29 @@ import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { openLake } from '../../core/lake/index.js';
 import type { Logger } from '../../core/log.js';
 import { AlertRelay, startDashboard } from '../../dashboard/index.js';
+import { LoginLinks, openConfiguredOperators } from '../../dashboard/operators.js';
+import { plainView, type UpView } from './screen.js';
 
 export interface Stack {
   /** The dashboard's address when dashboard.port is set. */
   readonly dashboardUrl?: string;
+  /** Its one-time login link. */
+  readonly loginLink?: string;
   stop(): Promise<void>;
 }
 
-export async function startStack(config: KotsConfig, logger: Logger, options: { agents: boolean }): Promise<Stack> {
+export interface StackOptions {
+  agents: boolean;
+  /** Where people see what happens (default: plain lines on stdout). */
+  view?: UpView;
+}
+
+export async function startStack(config: KotsConfig, logger: Logger, options: StackOptions): Promise<Stack> {
+  const view = options.view ?? plainView(process.stdout);
   const lake = openLake(config.lake);
   const alerts = new AlertRelay();
   const onAlert = (alert: SurrealAlert) => {
-    process.stdout.write(`\n⚡ ${alert.cityName} ${alert.localTime.slice(11, 16)} · ${alert.eventName}: ${alert.newsflash}\n`);
+    view.alert(alert);
     alerts.publish(alert);
   };
   let sink: ReadingSink;
@@ -53,9 +64,18 @@ export async function startStack(config: KotsConfig, logger: Logger, options: { 
   }
   const bridge = await startBridge({ config, sink, logger });
   const brokerUrl = `mqtt://127.0.0.1:${bridge.listeners.port}`;
-  process.stdout.write(`kots up: broker ${brokerUrl} · bus ${mode} · lake ${lake.describe()}\n`);
-  const dashboard = config.dashboard.port === undefined ? undefined : await startDashboard({ config, logger, broker: bridge.broker, alerts, cities: config.up.cities ?? DEFAULT_CITIES });
-  if (dashboard) process.stdout.write(`kots up: dashboard ${dashboard.url}\n`);
+  view.info(`kots up: broker ${brokerUrl} · bus ${mode}`);
+  view.info(`kots up: lake ${lake.describe()}`);
+  let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
+  let loginLink: string | undefined;
+  if (config.dashboard.port !== undefined) {
+    // Works out of the box: a one-time link logs in as this session's operator; registry users log in as usual.
+    const operators = new LoginLinks(await openConfiguredOperators(config, logger));
+    dashboard = await startDashboard({ config, logger, broker: bridge.broker, alerts, cities: config.up.cities ?? DEFAULT_CITIES, operators });
+    loginLink = `${dashboard.url}login?token=${operators.issue()}`;
+    view.info(`kots up: dashboard ${dashboard.url}; open this one-time login link:`);
+    view.info(`  ${loginLink}`);
+  }
 
   const agents: AgentHandle[] = [];
   if (options.agents) {
@@ -80,37 +100,30 @@ export async function startStack(config: KotsConfig, logger: Logger, options: { 
                 seed: config.agent.seed + agents.length,
               },
             },
-            logger: logger.child({ device: deviceId }),
+            logger,
           }),
         );
       }
     }
-    process.stdout.write(`kots up: ${agents.length} simulated agents in ${cities.length} cities; Ctrl-C stops and flushes\n`);
+    view.info(`kots up: ${agents.length} simulated agents in ${cities.length} cities; Ctrl-C stops and flushes`);
   }
 
-  const summary = setInterval(() => printSummary(pipeline, bridge.metrics.messagesIn), 2000);
+  const report = () => view.figures({ ...pipeline.stats, received: bridge.metrics.messagesIn, perCity: { ...pipeline.stats.perCity } });
+  const summary = setInterval(report, 500);
+  summary.unref();
   return {
     ...(dashboard ? { dashboardUrl: dashboard.url } : {}),
+    ...(loginLink ? { loginLink } : {}),
     async stop() {
       clearInterval(summary);
+      view.stopping();
       await dashboard?.close();
       await Promise.all(agents.map((a) => a.stop()));
       await bridge.close();
       await stopConsumer();
       await sink.close();
-      printSummary(pipeline, bridge.metrics.messagesIn);
-      process.stdout.write('\nkots up: stopped; everything acknowledged is in the lake\n');
+      report();
+      view.close('kots up: stopped; everything acknowledged is in the lake');
     },
   };
-}
-
-function printSummary(pipeline: WeatherPipeline, received: number): void {
-  const s = pipeline.stats;
-  const cities = Object.entries(s.perCity)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([city, n]) => `${city} ${n}`)
-    .join(' · ');
-  const line = `in ${received} · written ${s.written} · files ${s.files} · events ${s.events} · dead-letter ${s.deadLettered}${cities ? ` │ ${cities}` : ''}`;
-  if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2K${line}`);
-  else process.stdout.write(`${line}\n`);
 }

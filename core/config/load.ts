@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError, KotsError } from '../errors.js';
 import { configLeaves, envName, type ConfigLeaf } from './leaves.js';
@@ -32,6 +33,12 @@ export function loadConfig(options: LoadOptions = {}): KotsConfig {
   const problems: string[] = [];
   const leaves = configLeaves(configSchema);
   const byPath = new Map(leaves.map((leaf) => [leaf.path.join('.'), leaf]));
+  // A config file's lake folder means the folder beside the file, wherever kots is started from
+  // (a relative path from the environment or the command line stays relative to the working folder).
+  const fileFolder = options.file ? dirname(resolve(options.file)) : undefined;
+  const fileLake = raw.lake as Record<string, unknown> | undefined;
+  if (fileFolder && typeof fileLake?.path === 'string' && !isAbsolute(fileLake.path)) fileLake.path = resolve(fileFolder, fileLake.path);
+  if (fileFolder && fileLake?.path === undefined) setPath(raw, ['lake', 'path'], resolve(fileFolder, String(byPath.get('lake.path')!.defaultValue)));
 
   const fromEnv: Array<[ConfigLeaf, string, string]> = [];
   for (const [alias, path] of Object.entries(ENV_ALIASES)) {
@@ -61,15 +68,53 @@ export function loadConfig(options: LoadOptions = {}): KotsConfig {
 export function validateConfig(raw: unknown, source = 'configuration'): KotsConfig {
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const problems = result.error.issues.flatMap((issue): string[] => {
     const path = issue.path.join('.') || '(root)';
     if (issue.code === 'unrecognized_keys') {
       const at = issue.path.length ? `${issue.path.join('.')}.` : '';
-      return `${issue.keys.map((k) => at + k).join(', ')}: unknown setting (see config/kots.example.yaml)`;
+      const known = knownKeysAt(issue.path.map(String));
+      return issue.keys
+        .map((k) => {
+          const guess = closest(k, known);
+          return `${at}${k}: unknown setting${guess ? `; did you mean ${at}${guess}?` : ' (see config/kots.example.yaml)'}`;
+        });
     }
-    return `${path}: ${issue.message}`;
+    return [`${path}: ${issue.message}`];
   });
   throw new ConfigError(problems, source);
+}
+
+/** The setting and section names one level below `path`, from the schema. */
+function knownKeysAt(path: string[]): string[] {
+  const names = new Set<string>();
+  for (const leaf of configLeaves(configSchema)) {
+    if (leaf.path.length > path.length && path.every((p, i) => leaf.path[i] === p)) names.add(leaf.path[path.length]!);
+  }
+  return [...names];
+}
+
+/** The known name nearest to a mistyped one, when it is near enough to be a typo (or differs only in case). */
+export function closest(typed: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of known) {
+    const distance = editDistance(typed.toLowerCase(), name.toLowerCase());
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(typed.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function describeSource(file?: string): string {

@@ -72,7 +72,7 @@ export async function resolveConfigWithSecrets(options: SecretLoadOptions = {}):
     // Variables holding a reference are replaced by the resolved value (an override), never parsed as the value.
     const plainEnv = Object.fromEntries(Object.entries(env).filter(([, value]) => !isVaultReference(value)));
     const config = loadConfig({ ...(file ? { file } : {}), env: plainEnv, overrides: { ...overrides, ...values } });
-    const logger = options.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'kots-secrets' });
+    const logger = options.logger ?? createLogger({ level: config.log.level, format: config.log.format, pretty: config.log.pretty, name: 'kots-secrets' });
     logger.info({ vault: settings.address, auth: vault.auth, settings: fromVault.map((s) => s.setting) }, `read ${fromVault.length} setting(s) from Vault`);
     vault.startRenewal(logger);
     return { config, fromVault, close: () => vault.close() };

@@ -75,7 +75,8 @@ describe('kots up', () => {
         () => undefined,
         (error: { code: number; stderr: string }) => error,
       );
-      expect(failure?.code).toBe(1);
+      // A setting to change: a user error, exit 2.
+      expect(failure?.code).toBe(2);
       expect(failure?.stderr).toContain(`kots: bridge.port: 127.0.0.1:${port} is already in use`);
     } finally {
       blocker.close();

@@ -55,6 +55,26 @@ describe('configuration', () => {
     expect(problems).toContainEqual(expect.stringMatching(/^consumer\.batchSize: unknown setting/));
   });
 
+  it('suggests the setting a typo meant', () => {
+    const file = tempFile('kafka:\n  broker: ["a:9092"]\nlake:\n  Path: /tmp/x\nlogs:\n  level: info\nconsumer:\n  zzz: 1\n');
+    const problems = problemsOf(() => loadConfig({ file, env: {} }));
+    expect(problems).toContain('kafka.broker: unknown setting; did you mean kafka.brokers?');
+    expect(problems).toContain('lake.Path: unknown setting; did you mean lake.path?');
+    expect(problems).toContain('logs: unknown setting; did you mean log?');
+    expect(problems).toContain('consumer.zzz: unknown setting (see config/kots.example.yaml)');
+  });
+
+  it("resolves the lake folder against the config file's folder, not the working folder", () => {
+    const file = tempFile('lake:\n  path: ./my-lake\n');
+    const folder = join(file, '..');
+    expect(loadConfig({ file, env: {} }).lake.path).toBe(join(folder, 'my-lake'));
+    // The default too, when a config file is given; an environment variable stays relative to where kots runs.
+    const bare = tempFile('log:\n  level: warn\n');
+    expect(loadConfig({ file: bare, env: {} }).lake.path).toBe(join(bare, '..', 'kots-lake'));
+    expect(loadConfig({ file, env: { KOTS_LAKE_PATH: 'env-lake' } }).lake.path).toBe('env-lake');
+    expect(loadConfig({ env: {} }).lake.path).toBe('./kots-lake');
+  });
+
   it('names the missing setting when S3 has no bucket', () => {
     expect(problemsOf(() => loadConfig({ env: { KOTS_LAKE_KIND: 's3' } }))).toEqual([expect.stringMatching(/^lake\.bucket: /)]);
   });
