@@ -8,6 +8,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerConsumerCommand } from './commands/consumer.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerFleetCommand } from './commands/fleet.js';
+import { registerRegistryCommand } from './commands/registry.js';
 import { registerSqlCommand } from './commands/sql.js';
 import { registerConsolidateCommand } from './commands/consolidate.js';
 import { registerChallengeCommand } from './commands/challenge.js';
@@ -44,6 +45,7 @@ registerConsolidateCommand(program);
 registerChallengeCommand(program);
 registerConfigCommands(program);
 registerFleetCommand(program);
+registerRegistryCommand(program);
 
 /**
  * `kots sql -c SQL` as in the DuckDB CLI and psql: commander would give -c to the global

@@ -13,7 +13,7 @@
 import type { KotsConfig } from '../../core/config/index.js';
 import { readFileSync } from 'node:fs';
 import { KotsError } from '../../core/errors.js';
-import { FileRegistrySource, VaultRegistrySource, type RegistrySource } from './sources.js';
+import { FileRegistrySource, VaultRegistrySource, type RegistrySource, type VaultRegistrySettings } from './sources.js';
 
 export { DEFAULT_SCRYPT_COST, generateCredential, hashCredential, hashDeviceCredential, isCredentialHash, verifyCredential, type ScryptCost } from './credentials.js';
 export {
@@ -39,6 +39,13 @@ export function registrySourceFromConfig(config: KotsConfig): RegistrySource | u
   const bridge = config.bridge;
   const pollMs = bridge.registryReloadSeconds * 1000;
   if (bridge.registryFile) return new FileRegistrySource(bridge.registryFile, pollMs);
+  const vault = vaultRegistrySettings(config);
+  return vault ? new VaultRegistrySource(vault, pollMs) : undefined;
+}
+
+/** Where bridge.registryVaultPath points, with the Vault address and token; undefined without it. */
+export function vaultRegistrySettings(config: KotsConfig): VaultRegistrySettings | undefined {
+  const bridge = config.bridge;
   if (!bridge.registryVaultPath) return undefined;
   const vault = config.vault;
   const address = vault.address ?? process.env.VAULT_ADDR;
@@ -46,8 +53,5 @@ export function registrySourceFromConfig(config: KotsConfig): RegistrySource | u
   if (!address || !token) {
     throw new KotsError('CONFIG_INVALID', 'bridge.registryVaultPath needs vault.address (or VAULT_ADDR) and vault.token (or VAULT_TOKEN, vault.tokenFile)');
   }
-  return new VaultRegistrySource(
-    { address, token, mount: vault.mount, path: bridge.registryVaultPath, ...(vault.namespace ? { namespace: vault.namespace } : {}), timeoutMs: vault.timeoutSeconds * 1000 },
-    pollMs,
-  );
+  return { address, token, mount: vault.mount, path: bridge.registryVaultPath, ...(vault.namespace ? { namespace: vault.namespace } : {}), timeoutMs: vault.timeoutSeconds * 1000 };
 }
