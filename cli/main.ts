@@ -9,6 +9,7 @@ import { registerConsumerCommand } from './commands/consumer.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerFleetCommand } from './commands/fleet.js';
 import { registerRegistryCommand } from './commands/registry.js';
+import { registerTailCommand } from './commands/tail.js';
 import { registerSqlCommand } from './commands/sql.js';
 import { registerConsolidateCommand } from './commands/consolidate.js';
 import { registerChallengeCommand } from './commands/challenge.js';
@@ -46,6 +47,7 @@ registerChallengeCommand(program);
 registerConfigCommands(program);
 registerFleetCommand(program);
 registerRegistryCommand(program);
+registerTailCommand(program);
 
 /**
  * `kots sql -c SQL` as in the DuckDB CLI and psql: commander would give -c to the global
