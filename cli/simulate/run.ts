@@ -60,6 +60,7 @@ async function throughBroker(opts: SimulateOptions, config: KotsConfig, logger: 
 
 async function simulate(opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date, brokerUrl: string, spoolDir: string): Promise<SimulationResult> {
   const view = progressView();
+  const stall = stallWatch(brokerUrl);
   try {
     return await runSimulation({
       config: { ...config, mqtt: { ...config.mqtt, url: brokerUrl }, agent: { ...config.agent, spoolDir } },
@@ -67,11 +68,34 @@ async function simulate(opts: SimulateOptions, config: KotsConfig, logger: Logge
       from,
       days: opts.days,
       intervalMinutes: opts.intervalMinutes,
-      onProgress: (p) => view.update(p),
+      onProgress: (p) => {
+        view.update(p);
+        stall(p.acked);
+      },
     });
   } finally {
     view.stop();
   }
+}
+
+/** Says so (on stderr, every STALL_MS) when no reading has been acknowledged for a while: a broker that went away mid-run. */
+const STALL_MS = 15_000;
+function stallWatch(brokerUrl: string): (acked: number) => void {
+  let last = -1;
+  let since = Date.now();
+  let warned = 0;
+  return (acked) => {
+    const now = Date.now();
+    if (acked !== last) {
+      last = acked;
+      since = now;
+      return;
+    }
+    if (now - since >= STALL_MS && now - warned >= STALL_MS) {
+      warned = now;
+      process.stderr.write(`\nkots simulate: no reading acknowledged for ${Math.round((now - since) / 1000)} s by ${brokerUrl}; the agents keep their readings and retry (Ctrl-C stops)\n`);
+    }
+  };
 }
 
 async function consolidateDays(config: KotsConfig, lake: Lake, logger: Logger, firstDay: string, lastDay: string): Promise<void> {
