@@ -1,5 +1,5 @@
 # Three least-privilege identities, one per kind of kots process:
-#   consumer       writes raw/ (and its own event history under _state/); reads nothing of the data
+#   consumer       writes raw/ (and reads _state/: a game master's rules variant); reads nothing of the data
 #   consolidation  reads raw/, writes consolidated/, tags raw/ it verified, deletes raw/ (it reads consolidated/ back to verify what it wrote)
 #   analyst        reads consolidated/ only (analysts' DuckDB, MotherDuck, the dashboard)
 # Each is an IAM user with an access key, since kots runs where Kafka is (often outside AWS) and

@@ -1,5 +1,5 @@
 # The lake bucket: raw/ (the consumer's Parquet files), consolidated/ (de-duplicated, what analysts
-# read) and _state/ (the consumer's event history), under var.lake_prefix.
+# read) and _state/ (the game master's rules variant, which analysts may not read), under var.lake_prefix.
 locals {
   raw_prefix          = "${var.lake_prefix}raw/"
   consolidated_prefix = "${var.lake_prefix}consolidated/"
