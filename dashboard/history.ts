@@ -16,7 +16,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENTS } from '../consumer/events/catalog.js';
 import type { LakeDatabase } from '../lakehouse/database.js';
-import { readSnapshot } from '../lakehouse/snapshot.js';
+import { readSnapshot, type LakeSnapshot } from '../lakehouse/snapshot.js';
 import { viewStatements } from '../lakehouse/views.js';
 import type { CityConditions, FeedEvent, KnownCity } from './live-state.js';
 
@@ -84,6 +84,8 @@ export class LakeHistory {
   private refreshedAt = 0;
   private fullAt = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The newest date= partition in the lake when the summary was last built. */
+  private newestDay: string | undefined;
 
   constructor(
     private readonly open: () => Promise<LakeDatabase>,
@@ -91,10 +93,21 @@ export class LakeHistory {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Where a period ends: now, or the newest reading when the lake stops earlier (a simulation
+   * of last month, a site offline since yesterday), so its charts show the last data there is
+   * instead of an empty window ending now.
+   */
+  private async periodEnd(): Promise<number> {
+    const [row] = await this.query('SELECT max(minute) AS m FROM dash_minutes');
+    const newest = row?.m === null || row?.m === undefined ? undefined : (Number(row.m) + 1) * 60;
+    return Math.min(this.now() / 1000, newest ?? Infinity);
+  }
+
   async series(city: string, period: Period): Promise<CitySeries> {
     const seconds = PERIODS[period];
     const bucket = Math.max(60, Math.ceil(seconds / POINTS_PER_CHART / 60) * 60);
-    const since = this.now() / 1000 - seconds;
+    const since = (await this.periodEnd()) - seconds;
     const points = await this.query(
       `SELECT (floor(minute * 60 / ?) * ?)::DOUBLE AS t,
               round(sum(temp_sum) / nullif(sum(temp_n), 0) - 273.15, 2)::DOUBLE AS temp_c,
@@ -121,7 +134,7 @@ export class LakeHistory {
   }
 
   async heatmap(period: Period): Promise<EventHeatmap> {
-    const since = this.now() / 1000 - PERIODS[period];
+    const since = (await this.periodEnd()) - PERIODS[period];
     const rows = await this.query(
       `SELECT city, any_value(name) AS name, event_name, count(*)::INTEGER AS n
          FROM dash_events WHERE t >= ? GROUP BY city, event_name`,
@@ -227,13 +240,19 @@ export class LakeHistory {
   private async fresh(): Promise<DuckDBConnection> {
     const now = this.now();
     if (this.database && now - this.refreshedAt < this.refreshMs) return this.database.connection;
+    let snapshot: LakeSnapshot;
     if (!this.database) {
       this.database = await this.open();
       this.fullAt = 0;
+      snapshot = this.database.snapshot;
     } else {
-      const snapshot = await readSnapshot(this.database.lake);
+      snapshot = await readSnapshot(this.database.lake);
       for (const statement of viewStatements(this.database.lake, snapshot)) await this.database.connection.run(statement.sql);
     }
+    // The summary reaches back from the newest day in the lake, not from today: a lake of past data still has charts.
+    const newestDay = newestDayOf(snapshot);
+    if (newestDay !== this.newestDay) this.fullAt = 0;
+    this.newestDay = newestDay;
     const connection = this.database.connection;
     const full = now - this.fullAt >= FULL_REFRESH_MS;
     // Readings arrive late (spools, simulations), so yesterday is summarised again too.
@@ -264,7 +283,8 @@ export class LakeHistory {
   }
 
   private firstDay(daysBack: number): string {
-    return new Date(this.now() - daysBack * DAY_MS).toISOString().slice(0, 10);
+    const newest = this.newestDay ? Date.parse(`${this.newestDay}T00:00:00Z`) + DAY_MS : Infinity;
+    return new Date(Math.min(this.now(), newest) - daysBack * DAY_MS).toISOString().slice(0, 10);
   }
 
   private reset(): void {
@@ -289,4 +309,14 @@ function stringOrNull(value: unknown): string | null {
 
 function celsius(kelvin: unknown): number | null {
   return kelvin === null || kelvin === undefined ? null : Math.round((Number(kelvin) - 273.15) * 10) / 10;
+}
+
+/** The newest date=YYYY-MM-DD among the lake's files (from their keys: no file is read). */
+function newestDayOf(snapshot: LakeSnapshot): string | undefined {
+  let newest: string | undefined;
+  for (const key of [...snapshot.rawFiles, ...snapshot.settledParts, ...snapshot.touchedParts]) {
+    const day = /\/date=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
+    if (day && (newest === undefined || day > newest)) newest = day;
+  }
+  return newest;
 }

@@ -116,6 +116,7 @@ export function registerChallengeCommand(program: Command): void {
   challenge
     .command('reset')
     .description('game master: back to the original rules')
+    .addHelpText('after', examples('kots challenge reset'))
     .action(async (_opts: unknown, command: Command) => {
       const [{ config }, { resetGame }] = await Promise.all([loadContextAsync(command), import('../challenge/game.js')]);
       process.stdout.write(`${await resetGame(config)}\n`);

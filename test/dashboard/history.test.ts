@@ -66,4 +66,31 @@ describe('dashboard history from the lake', () => {
     expect(seed.events.length).toBe(cats);
     expect(seed.cities[0]!.perMinute.reduce((sum, [, n]) => sum + n, 0)).toBe(70);
   });
+
+  it('ends periods at the newest reading when the lake stops in the past (a simulation of two months ago)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kots-dashboard-past-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const config = loadConfig({ env: {}, overrides: { 'lake.path': join(dir, 'lake'), 'consumer.batchMaxAgeMs': 50, 'log.level': 'silent' } });
+    const bus = await InProcessBus.open({ lake: openLake(config.lake), config, logger: silentLogger });
+    cleanups.push(() => bus.close());
+    // Sixty days ago: two hours of Cairo readings, one every 10 minutes, at 30 °C.
+    const end = Date.now() - 60 * 86_400_000;
+    const records = Array.from({ length: 12 }, (_, i) => {
+      const reading = makeReading({ device_id: 'dev-past', city: { slug: 'cairo', name: 'Cairo' }, observed_at: new Date(end - (11 - i) * 600_000).toISOString() });
+      reading.weather.main.temp = 303.15;
+      return { key: 'cairo', value: Buffer.from(JSON.stringify(reading)), headers: {} };
+    });
+    await bus.sendReadings(records);
+
+    const history = new LakeHistory(() => openLakeDatabase(config), 5_000);
+    cleanups.push(() => history.close());
+    const day = await history.series('cairo', '24h');
+    expect(day.t.length, 'the last 24 h of data, not the last 24 h of the clock').toBeGreaterThan(0);
+    expect(new Set(day.tempC)).toEqual(new Set([30]));
+    expect(Math.max(...day.t)).toBeGreaterThan(end / 1000 - 3_600);
+    // One hour back from the newest reading: only the last hour's readings.
+    const hour = await history.series('cairo', '1h');
+    expect(hour.t.length).toBeGreaterThanOrEqual(5);
+    expect(hour.t.length).toBeLessThanOrEqual(7);
+  });
 });
