@@ -1,30 +1,31 @@
 /**
- * Consolidation of one day: the raw Parquet files the consumer wrote become
- * one de-duplicated part file per city, sorted by time, in one DuckDB pass.
+ * Consolidation of days: the raw Parquet files the consumer wrote become one
+ * de-duplicated part file per (date, city), sorted by time, in one DuckDB pass
+ * over all the inputs of the days at hand.
  *
  * Steps, each safe to crash after (manifest.ts explains what readers see):
- *  0. take the day's lease (lease.ts): one consolidation of a day at a time;
- *  1. list the day's raw files and its consolidated folder once, read the
+ *  0. take each day's lease (lease.ts): one consolidation of a day at a time;
+ *  1. list each day's raw files and its consolidated folder once, read the
  *     cities' manifests;
  *  2. remove part files no manifest names (superseded by the previous run,
  *     so readers had a whole run interval to finish with them, or left by an
  *     interrupted run);
- *  3. one DuckDB query reads every input of the day once (each city's current
- *     part plus the raw files it does not cover), keeps the first copy of each
+ *  3. one DuckDB query reads every input once (each partition's current part
+ *     plus the raw files it does not cover), keeps the first copy of each
  *     reading id in stream order (lowest kafka_partition, kafka_offset: its
- *     event label is the original) and sorts by city and time; each city's
- *     rows are then written to a local Parquet file and uploaded in one PUT
- *     (atomic on S3; write-fsync-rename on a folder) under a name that hashes
- *     the covered raw keys, so a re-run writes the very same object;
- *  4. verification by row counts: rows written = distinct ids of the city's
- *     inputs, and the uploaded object's footer says the same (its bytes are
- *     checksummed by the upload itself);
+ *     event label is the original) and sorts by date, city and time into a
+ *     temporary table; one COPY … PARTITION_BY (date, city) writes every
+ *     partition's file locally; each is uploaded in one PUT (atomic on S3;
+ *     write-fsync-rename on a folder) under a name that hashes the covered raw
+ *     keys, so a re-run writes the very same object;
+ *  4. verification by row counts: rows written = distinct ids of the
+ *     partition's inputs (≥ the previous part's), and the uploaded object's
+ *     footer says the same (its bytes are checksummed by the upload itself);
  *  5. the manifests are written: from here readers use the new parts; raw
  *     objects now covered are tagged as consolidated (S3 lifecycle);
- *  6. once the day is older than the retention, raw files the manifests cover
+ *  6. once a day is older than the retention, raw files the manifests cover
  *     are removed, after checking again that the parts hold every id in them.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,10 @@ import {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const UPLOADS_AT_ONCE = 4;
+/** Days leased and listed together by one run of consolidateDays. */
+const DAYS_PER_RUN = 8;
+/** Raw rows (with duplicates) one DuckDB pass holds in its temporary table: a few hundred MB. */
+const MAX_ROWS_PER_PASS = 2_000_000;
 
 export type ConsolidationStep = 'listed' | 'superseded-removed' | 'part-written' | 'verified' | 'manifest-written' | 'raw-removed';
 
@@ -99,41 +104,107 @@ interface CityState extends PartitionId {
   removedRaw: number;
 }
 
-/** Consolidates every city of a day (or one city) in one pass; one result per city. */
+/** What a run did with one day: a result per city, or why the day failed. */
+export interface DayOutcome {
+  date: string;
+  results?: PartitionResult[];
+  error?: Error;
+}
+
+/**
+ * Several days, in as few DuckDB passes as memory allows: up to DAYS_PER_RUN days are leased and
+ * listed together, and their inputs go through one query per MAX_ROWS_PER_PASS raw rows. A day
+ * that fails is retried alone, so it cannot hold the others back; its outcome carries the error.
+ */
+export async function consolidateDays(options: ConsolidateOptions, dates: readonly string[], city?: string): Promise<DayOutcome[]> {
+  const outcomes: DayOutcome[] = [];
+  for (let i = 0; i < dates.length; i += DAYS_PER_RUN) {
+    const batch = dates.slice(i, i + DAYS_PER_RUN);
+    try {
+      outcomes.push(...(await consolidateBatch(options, batch, city)));
+    } catch (error) {
+      for (const date of batch) {
+        if (batch.length === 1) {
+          outcomes.push({ date, error: error as Error });
+          continue;
+        }
+        try {
+          outcomes.push(...(await consolidateBatch(options, [date], city)));
+        } catch (alone) {
+          outcomes.push({ date, error: alone as Error });
+        }
+      }
+    }
+  }
+  return outcomes;
+}
+
+/** Consolidates every city of a day (or one city); one result per city. */
 export async function consolidateDay(options: ConsolidateOptions, date: string, city?: string): Promise<PartitionResult[]> {
-  const { lake } = options;
+  const [outcome] = await consolidateDays(options, [date], city);
+  if (outcome!.error) throw outcome!.error;
+  return outcome!.results!;
+}
+
+async function consolidateBatch(options: ConsolidateOptions, dates: readonly string[], city?: string): Promise<DayOutcome[]> {
   const started = Date.now();
-  const lease = await acquireLease(lake, leaseKey(date), { ...(options.leaseMs ? { ttlMs: options.leaseMs } : {}) });
+  const leases = new Map<string, Lease>();
   try {
-    const cities = await listDay(options, date, city);
+    for (const date of dates) leases.set(date, await acquireLease(options.lake, leaseKey(date), { ...(options.leaseMs ? { ttlMs: options.leaseMs } : {}) }));
+    const fence = async (cities: readonly PartitionId[]) => {
+      for (const date of new Set(cities.map((c) => c.date))) await leases.get(date)!.fence();
+    };
+    const cities = (await Promise.all(dates.map((date) => listDay(options, date, city)))).flat();
     for (const c of cities) await options.onStep?.(c, 'listed', `${c.raw.length} raw files, ${c.previous ? `manifest ${c.previous.file}` : 'no manifest'}`);
-    await removeUnnamedParts(options, lease, cities);
+    await removeUnnamedParts(options, fence, cities);
 
     const pending = cities.filter((c) => c.fresh.length > 0);
-    if (pending.length > 0) await writeDay(options, lease, pending);
+    if (pending.length > 0) {
+      await countInputRows(options, pending);
+      for (const group of passes(pending)) await writePass(options, fence, group);
+    }
 
-    await removeExpiredRaw(options, lease, cities);
+    await removeExpiredRaw(options, fence, cities);
     const elapsedMs = Date.now() - started;
-    return cities.map((c) => {
-      const manifest = c.next ?? c.previous;
-      return {
-        date: c.date,
-        city: c.city,
-        status: !manifest ? 'empty' : c.fresh.length > 0 ? 'consolidated' : 'unchanged',
-        ...(manifest ? { part: partKey(manifest) } : {}),
-        rows: manifest?.rows ?? 0,
-        coveredRaw: manifest?.covers.length ?? 0,
-        newRaw: c.fresh.length,
-        inputRows: c.inputRows,
-        removedRaw: c.removedRaw,
-        removedParts: c.removedParts,
-        elapsedMs,
-      };
-    });
+    return dates.map((date) => ({ date, results: cities.filter((c) => c.date === date).map((c) => resultOf(c, elapsedMs)) }));
   } finally {
-    await options.connection.run('DROP TABLE IF EXISTS kots_day');
-    await lease.release();
+    await options.connection.run('DROP TABLE IF EXISTS kots_pass');
+    for (const lease of leases.values()) await lease.release();
   }
+}
+
+function resultOf(c: CityState, elapsedMs: number): PartitionResult {
+  const manifest = c.next ?? c.previous;
+  return {
+    date: c.date,
+    city: c.city,
+    status: !manifest ? 'empty' : c.fresh.length > 0 ? 'consolidated' : 'unchanged',
+    ...(manifest ? { part: partKey(manifest) } : {}),
+    rows: manifest?.rows ?? 0,
+    coveredRaw: manifest?.covers.length ?? 0,
+    newRaw: c.fresh.length,
+    inputRows: c.inputRows,
+    removedRaw: c.removedRaw,
+    removedParts: c.removedParts,
+    elapsedMs,
+  };
+}
+
+/** Groups the partitions (whole days together) into passes of at most MAX_ROWS_PER_PASS input rows. */
+function passes(cities: CityState[]): CityState[][] {
+  const groups: CityState[][] = [];
+  let rows = Number.POSITIVE_INFINITY;
+  for (const date of [...new Set(cities.map((c) => c.date))]) {
+    const day = cities.filter((c) => c.date === date);
+    const dayRows = day.reduce((n, c) => n + c.inputRows, 0);
+    if (rows + dayRows > MAX_ROWS_PER_PASS) {
+      groups.push([]);
+      rows = 0;
+    }
+    groups.at(-1)!.push(...day);
+    rows += dayRows;
+  }
+  return groups;
 }
 
 /** One (date, city) partition: the same pass, restricted to the city. */
@@ -171,10 +242,12 @@ async function listDay(options: ConsolidateOptions, date: string, only?: string)
 }
 
 /** Part files no manifest names: superseded by the previous run, or left by an interrupted one. */
-async function removeUnnamedParts(options: ConsolidateOptions, lease: Lease, cities: CityState[]): Promise<void> {
+type Fence = (cities: readonly PartitionId[]) => Promise<void>;
+
+async function removeUnnamedParts(options: ConsolidateOptions, fence: Fence, cities: CityState[]): Promise<void> {
   const stale = cities.flatMap((c) => c.parts.filter((k) => !c.previous || k !== partKey(c.previous)).map((key) => ({ c, key })));
   if (stale.length === 0) return;
-  await lease.fence();
+  await fence(stale.map(({ c }) => c));
   for (const { c, key } of stale) {
     await options.lake.delete(key);
     c.removedParts++;
@@ -197,56 +270,62 @@ async function footerRows(lake: Lake, connection: DuckDBConnection, keys: readon
   return counts;
 }
 
-/** Steps 3–5 for the cities with new raw files, in one read of the day's inputs. */
-async function writeDay(options: ConsolidateOptions, lease: Lease, cities: CityState[]): Promise<void> {
+/** Input rows per partition, from the Parquet footers of its inputs (no data read). */
+async function countInputRows(options: ConsolidateOptions, cities: CityState[]): Promise<void> {
+  const byKey = new Map<string, CityState>();
+  for (const c of cities) for (const key of inputsOf(c)) byKey.set(key, c);
+  for (const [key, rows] of await footerRows(options.lake, options.connection, [...byKey.keys()])) byKey.get(key)!.inputRows += rows;
+}
+
+const inputsOf = (c: CityState) => [...(c.previous ? [partKey(c.previous)] : []), ...c.fresh];
+const partitionName = (c: PartitionId) => `${c.date}|${c.city}`;
+
+/** Steps 3–5 for partitions with new raw files: their inputs read once, in one query. */
+async function writePass(options: ConsolidateOptions, fence: Fence, cities: CityState[]): Promise<void> {
   const { lake, connection } = options;
-  const inputs = cities.flatMap((c) => [...(c.previous ? [partKey(c.previous)] : []), ...c.fresh]);
-  for (const [key, rows] of await footerRows(lake, connection, inputs)) {
-    const c = cities.find((x) => key.includes(`/city=${x.city}/`));
-    if (c) c.inputRows += rows;
-  }
-  // One pass: read, keep the first copy of each id in stream order, sort. An id lives in one city (window by city, id, like the views).
+  // One pass: read, keep the first copy of each id in stream order, sort. An id lives in one city (window by date, city, id, like the views).
   await connection.run(
-    `CREATE OR REPLACE TEMP TABLE kots_day AS
-     SELECT * EXCLUDE (date) FROM ${readWithCity(lake, inputs)}
-     QUALIFY row_number() OVER (PARTITION BY city, id ORDER BY kafka_partition, kafka_offset, kafka_topic) = 1
-     ORDER BY city, current_time_utc, id`,
+    `CREATE OR REPLACE TEMP TABLE kots_pass AS
+     SELECT * FROM ${readWithCity(lake, cities.flatMap(inputsOf))}
+     QUALIFY row_number() OVER (PARTITION BY date, city, id ORDER BY kafka_partition, kafka_offset, kafka_topic) = 1
+     ORDER BY date, city, current_time_utc, id`,
   );
-  const distinct = new Map((await rowsOf(connection, 'SELECT city, count(*) FROM kots_day GROUP BY city')).map(([city, n]) => [String(city), Number(n)]));
+  const distinct = new Map((await rowsOf(connection, `SELECT strftime(date, '%Y-%m-%d') || '|' || city, count(*) FROM kots_pass GROUP BY ALL`)).map(([name, n]) => [String(name), Number(n)]));
 
   const dir = await mkdtemp(join(tmpdir(), 'kots-consolidate-'));
-  const uploads: Promise<void>[] = [];
-  let slots = UPLOADS_AT_ONCE;
-  const waiting: Array<() => void> = [];
-  const upload = async (c: CityState, temp: string) => {
-    while (slots === 0) await new Promise<void>((resolve) => waiting.push(resolve));
-    slots--;
-    try {
-      await lake.put(partKey(c.next!), await readFile(temp));
-      await options.onStep?.(c, 'part-written', `${partKey(c.next!)}: ${c.next!.rows} rows from ${c.inputRows} input rows`);
-    } finally {
-      await rm(temp, { force: true });
-      slots++;
-      waiting.shift()?.();
-    }
-  };
   try {
-    for (const c of cities) {
-      const covers = [...(c.previous?.covers ?? []), ...c.fresh].sort();
-      const expected = distinct.get(c.city) ?? 0;
-      const temp = join(dir, `${randomBytes(6).toString('hex')}.parquet`);
-      // Rows keep the table's order (city, time, id): DuckDB preserves insertion order for a plain scan.
-      const [[written = -1] = []] = await rowsOf(connection, `COPY (SELECT * EXCLUDE (city) FROM kots_day WHERE city = ${sqlString(c.city)}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`);
-      if (Number(written) !== expected || expected < (c.previous?.rows ?? 0)) {
-        throw inconsistent(c, `wrote ${Number(written)} rows for ${expected} distinct ids in its inputs (the previous part had ${c.previous?.rows ?? 0})`);
-      }
-      c.next = { v: 1, date: c.date, city: c.city, file: partFileName(covers), rows: expected, covers };
-      // The next city is written while this one uploads.
-      uploads.push(upload(c, temp));
+    // Every partition's file in one COPY. One writer thread: each file then gets its rows in the table's
+    // order (date, city, time, id), and the same rows always give the same bytes; with several, files
+    // would get interleaved runs. The read, window and sort above use all of DuckDB's threads.
+    const [[threads = 1]] = (await rowsOf(connection, `SELECT current_setting('threads')`)) as [[number]];
+    await connection.run(`SET threads = 1`);
+    await connection.run(`SET partitioned_write_max_open_files = ${cities.length + 1}`);
+    try {
+      await connection.run(`COPY kots_pass TO ${sqlString(join(dir, 'out'))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, city))`);
+    } finally {
+      await connection.run(`SET threads = ${Number(threads)}`);
     }
-    await Promise.all(uploads);
+    const written = await footerRowsOfFiles(connection, join(dir, 'out'));
+    for (const c of cities) {
+      const expected = distinct.get(partitionName(c)) ?? 0;
+      const rows = written.get(partitionName(c));
+      if (rows?.files !== 1 || rows.rows !== expected || expected < (c.previous?.rows ?? 0)) {
+        throw inconsistent(c, `wrote ${rows?.rows ?? 0} rows in ${rows?.files ?? 0} files for ${expected} distinct ids in its inputs (the previous part had ${c.previous?.rows ?? 0})`);
+      }
+      const covers = [...(c.previous?.covers ?? []), ...c.fresh].sort();
+      c.next = { v: 1, date: c.date, city: c.city, file: partFileName(covers), rows: expected, covers };
+    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(UPLOADS_AT_ONCE, cities.length) }, async () => {
+        while (next < cities.length) {
+          const c = cities[next++]!;
+          await lake.put(partKey(c.next!), await readFile(join(dir, 'out', `date=${c.date}`, `city=${c.city}`, 'data_0.parquet')));
+          await options.onStep?.(c, 'part-written', `${partKey(c.next!)}: ${c.next!.rows} rows from ${c.inputRows} input rows`);
+        }
+      }),
+    );
   } finally {
-    await Promise.allSettled(uploads);
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -257,15 +336,33 @@ async function writeDay(options: ConsolidateOptions, lease: Lease, cities: CityS
     await options.onStep?.(c, 'verified', `${rows} rows = distinct ids of the inputs`);
   }
 
-  await lease.fence();
+  await fence(cities);
+  let done = 0;
   await Promise.all(
-    cities.map(async (c) => {
-      await lake.put(manifestKey(c), encodeManifest(c.next!));
-      await options.onStep?.(c, 'manifest-written', manifestKey(c));
+    Array.from({ length: Math.min(UPLOADS_AT_ONCE, cities.length) }, async () => {
+      while (done < cities.length) {
+        const c = cities[done++]!;
+        await lake.put(manifestKey(c), encodeManifest(c.next!));
+        await options.onStep?.(c, 'manifest-written', manifestKey(c));
+      }
     }),
   );
   // Only now may the S3 lifecycle rule expire them: a verified part named by a manifest holds their readings.
   await lake.markConsolidated(cities.flatMap((c) => c.fresh));
+}
+
+/** Rows and file count per (date|city) of a local partitioned COPY's output, from the footers. */
+async function footerRowsOfFiles(connection: DuckDBConnection, dir: string): Promise<Map<string, { rows: number; files: number }>> {
+  const out = new Map<string, { rows: number; files: number }>();
+  const rows = await rowsOf(connection, `SELECT file_name, num_rows FROM parquet_file_metadata(${sqlString(`${dir}/*/*/*.parquet`)})`);
+  for (const [file, n] of rows) {
+    const m = /date=(\d{4}-\d{2}-\d{2})\/city=([a-z0-9-]+)\//.exec(String(file));
+    if (!m) continue;
+    const name = `${m[1]}|${m[2]}`;
+    const entry = out.get(name) ?? { rows: 0, files: 0 };
+    out.set(name, { rows: entry.rows + Number(n), files: entry.files + 1 });
+  }
+  return out;
 }
 
 function inconsistent(c: PartitionId, what: string): KotsError {
@@ -276,7 +373,7 @@ function inconsistent(c: PartitionId, what: string): KotsError {
 }
 
 /** Removes the raw files the manifests cover once the day is past its retention; checks the parts hold their ids first. */
-async function removeExpiredRaw(options: ConsolidateOptions, lease: Lease, cities: CityState[]): Promise<void> {
+async function removeExpiredRaw(options: ConsolidateOptions, fence: Fence, cities: CityState[]): Promise<void> {
   const { lake, connection } = options;
   const now = (options.now ?? new Date()).getTime();
   const expiring = cities.flatMap((c) => {
@@ -293,21 +390,22 @@ async function removeExpiredRaw(options: ConsolidateOptions, lease: Lease, citie
     (
       await rowsOf(
         connection,
-        `SELECT city, count(*) FROM (SELECT DISTINCT city, id FROM ${readWithCity(lake, expiring.flatMap((e) => e.expired), 'city, id')}) r
-         ANTI JOIN ${readWithCity(lake, parts, 'city, id')} p USING (city, id) GROUP BY city`,
+        // CTEs: inside a join, DuckDB would read hive_types' DATE as the other side's date column.
+        `WITH r AS ${readWithCity(lake, expiring.flatMap((e) => e.expired), 'DISTINCT date, city, id')}, p AS ${readWithCity(lake, parts, 'date, city, id')}
+         SELECT strftime(date, '%Y-%m-%d') || '|' || city, count(*) FROM r ANTI JOIN p USING (date, city, id) GROUP BY ALL`,
       )
-    ).map(([city, n]) => [String(city), Number(n)]),
+    ).map(([name, n]) => [String(name), Number(n)]),
   );
   for (const { c, manifest } of expiring) {
-    if (rows.get(partKey(manifest)) !== manifest.rows || (missing.get(c.city) ?? 0) > 0) {
+    if (rows.get(partKey(manifest)) !== manifest.rows || (missing.get(partitionName(c)) ?? 0) > 0) {
       throw new KotsError(
         'LAKE_INCONSISTENT',
-        `refusing to remove raw files of date=${c.date}/city=${c.city}: ${partKey(manifest)} has ${rows.get(partKey(manifest)) ?? 'no'} rows (manifest says ${manifest.rows}) and lacks ${missing.get(c.city) ?? 0} of their ids. ` +
+        `refusing to remove raw files of date=${c.date}/city=${c.city}: ${partKey(manifest)} has ${rows.get(partKey(manifest)) ?? 'no'} rows (manifest says ${manifest.rows}) and lacks ${missing.get(partitionName(c)) ?? 0} of their ids. ` +
           `Delete ${manifestKey(manifest)} and run kots consolidate for that date and city again.`,
       );
     }
   }
-  await lease.fence();
+  await fence(expiring.map((e) => e.c));
   for (const { c, expired } of expiring) {
     for (const key of expired) await lake.delete(key);
     c.removedRaw = expired.length;

@@ -72,7 +72,7 @@ export function registerConsolidateCommand(program: Command): void {
     .option('--json', 'print one JSON object per partition instead of a line of text')
     .addHelpText('after', examples('kots consolidate --date yesterday', 'kots consolidate --date 2026-03-01 --city lisbon', 'kots consolidate --from 2026-03-01 --to 2026-03-31 --json', 'kots consolidate --pending'))
     .action(async (opts: ConsolidateCliOptions, command: Command) => {
-      const [{ consolidateDay, dateRange, pendingDates }, { openLake }, { openDuck }] = await Promise.all([
+      const [{ consolidateDays, dateRange, pendingDates }, { openLake }, { openDuck }] = await Promise.all([
         import('../../lakehouse/consolidate.js'),
         import('../../core/lake/index.js'),
         import('../../lakehouse/duckdb.js'),
@@ -90,23 +90,23 @@ export function registerConsolidateCommand(program: Command): void {
       let readings = 0;
       let inputRows = 0;
       try {
-        for (const date of dates) {
-          try {
-            const results = await consolidateDay(
-              { lake, connection: duck.connection, retentionHours, leaseMs: config.consolidate.leaseSeconds * 1000, onStep: (p, step, detail) => logger.debug({ ...p, step }, detail) },
-              date,
-              opts.city,
-            );
-            for (const result of results) {
-              readings += result.rows;
-              inputRows += result.inputRows;
-              process.stdout.write(`${opts.json ? JSON.stringify(result) : summary(result)}\n`);
-            }
-          } catch (error) {
+        const outcomes = await consolidateDays(
+          { lake, connection: duck.connection, retentionHours, leaseMs: config.consolidate.leaseSeconds * 1000, onStep: (p, step, detail) => logger.debug({ ...p, step }, detail) },
+          dates,
+          opts.city,
+        );
+        for (const { date, results, error } of outcomes) {
+          if (error) {
             failures++;
-            // One bad day must not stop the others; the exit code says something failed.
-            logger.error({ date, city: opts.city, err: (error as Error).message }, 'consolidation failed');
-            process.stderr.write(`date=${date}${opts.city ? ` city=${opts.city}` : ''}: FAILED: ${(error as Error).message}\n`);
+            // One bad day does not stop the others (consolidateDays retries it alone); the exit code says something failed.
+            logger.error({ date, city: opts.city, err: error.message }, 'consolidation failed');
+            process.stderr.write(`date=${date}${opts.city ? ` city=${opts.city}` : ''}: FAILED: ${error.message}\n`);
+            continue;
+          }
+          for (const result of results ?? []) {
+            readings += result.rows;
+            inputRows += result.inputRows;
+            process.stdout.write(`${opts.json ? JSON.stringify(result) : summary(result)}\n`);
           }
         }
       } finally {
