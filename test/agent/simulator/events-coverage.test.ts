@@ -11,12 +11,13 @@ import { DEFAULT_CITIES, resolveCity } from '../../../agent/cities.js';
 import { buildReading } from '../../../agent/reading.js';
 import { WeatherSimulator } from '../../../agent/simulator/simulator.js';
 import { DEFAULT_SIMULATION_FROM } from '../../../cli/commands/simulate.js';
-import { EVENTS, detectEvent } from '../../../consumer/events/index.js';
+import { EVENTS, ORIGINAL_RULES, detectEvent, type RuleSet } from '../../../consumer/events/index.js';
+import { drawVariant } from '../../../consumer/events/variant.js';
 
 const DAYS = 30;
 const INTERVAL_MS = 10 * 60_000;
 
-function firingsPerEvent(seed: number): Map<number, number> {
+function firingsPerEvent(seed: number, rules: RuleSet = ORIGINAL_RULES): Map<number, number> {
   const from = Date.parse(`${DEFAULT_SIMULATION_FROM}T00:00:00Z`);
   const counts = new Map<number, number>();
   DEFAULT_CITIES.map(resolveCity).forEach((city, index) => {
@@ -26,7 +27,7 @@ function firingsPerEvent(seed: number): Map<number, number> {
       const at = new Date(t);
       const random = createHash('sha256').update(`${seed}:${city.slug}:${seq}`).digest().subarray(0, 16);
       const reading = { ...buildReading({ deviceId: `sim-${city.slug}`, city, source: 'simulated' }, seq++, at, simulator.at(at)), id: uuidv7({ msecs: t, random }) };
-      const id = detectEvent(reading)?.id ?? 0;
+      const id = detectEvent(reading, rules)?.id ?? 0;
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
   });
@@ -36,6 +37,12 @@ function firingsPerEvent(seed: number): Map<number, number> {
 describe('a simulated month of the eight default cities', () => {
   it.each([1, 7])('fires every one of the ten events at least 20 times (seed %i)', (seed) => {
     const counts = firingsPerEvent(seed);
+    const table = EVENTS.map((e) => `${e.id} ${e.name}: ${counts.get(e.id) ?? 0}`).join('\n');
+    for (const event of EVENTS) expect(counts.get(event.id) ?? 0, table).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(['game-1', 'game-2', 'game-3'])('fires every event at least 20 times under a game master’s variant too (seed %s)', (seed) => {
+    const counts = firingsPerEvent(1, drawVariant(seed).rules);
     const table = EVENTS.map((e) => `${e.id} ${e.name}: ${counts.get(e.id) ?? 0}`).join('\n');
     for (const event of EVENTS) expect(counts.get(event.id) ?? 0, table).toBeGreaterThanOrEqual(20);
   });

@@ -32,6 +32,9 @@ describe('drawVariant', () => {
         expect(r[id].p).toBeGreaterThanOrEqual(0.15);
         expect(r[id].p).toBeLessThanOrEqual(0.75);
       }
+      // The rare events' gates only go up: their weather is scarce already.
+      for (const id of [3, 5, 9] as const) expect(r[id].p).toBeGreaterThanOrEqual(ORIGINAL_RULES[id].p);
+      expect(r[9].tempAbove! - 273.15).toBeLessThanOrEqual(30 + 1e-9);
       expect(r[2].p).toBe(1);
       expect(r[4].p).toBe(1);
       // The conditions keep the original's shape: the same weather fields, other numbers.
