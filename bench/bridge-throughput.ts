@@ -32,7 +32,7 @@ import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { v7 as uuidv7 } from 'uuid';
 import { makeReading } from '../test/helpers/readings.js';
-import { benchArgs, bridgeEnv, histogramQuantile, kafkaCount, loadAverage, rssMb, sleep, startBridgeProcess, startMosquitto, stop } from './helpers.js';
+import { benchArgs, bridgeEnv, cpuMs, histogramQuantile, kafkaCount, loadAverage, rssMb, sleep, startBridgeProcess, startMosquitto, stop } from './helpers.js';
 
 const args = benchArgs();
 const CONNECTIONS = Number(args.get('connections') ?? 10_000);
@@ -187,6 +187,8 @@ interface BrokerRun {
   connectedRssMb: number;
   connectSeconds: number;
   load: LoadResult;
+  /** CPU time of the broker process per 1,000 readings of the closed loop. */
+  cpuMsPer1000: number;
   paced?: LoadResult;
   delivered: number;
 }
@@ -201,7 +203,9 @@ async function measure(name: string, pid: number, port: number, delivered: () =>
   await sleep(3000);
   const connectedRssMb = rssMb(pid);
   process.stdout.write(`  ${name}: ${CONNECTIONS} connected in ${connectSeconds.toFixed(1)} s; running ${ACTIVE} devices for ${SECONDS} s...\n`);
+  const cpuBefore = cpuMs(pid);
   const load = await runLoad(devices.slice(0, ACTIVE));
+  const cpuMsPer1000 = (cpuMs(pid) - cpuBefore) / (load.acked / 1000);
   process.stdout.write(`  ${name}: ${load.ratePerSecond.toFixed(0)} readings/s at most\n`);
   const rate = pacedRate(load.ratePerSecond);
   await sleep(1000);
@@ -212,7 +216,7 @@ async function measure(name: string, pid: number, port: number, delivered: () =>
   const deadline = Date.now() + 30_000;
   while ((count = await delivered()) < expected && Date.now() < deadline) await sleep(500);
   for (const d of devices) d.close();
-  return { name, idleRssMb, connectedRssMb, connectSeconds, load, paced, delivered: count };
+  return { name, idleRssMb, connectedRssMb, connectSeconds, load, cpuMsPer1000, paced, delivered: count };
 }
 
 async function benchBridge(pacedRate: number): Promise<BrokerRun> {
@@ -252,12 +256,12 @@ const mosquitto = await benchMosquitto();
 const bridge = await benchBridge(mosquitto.load.ratePerSecond * PACED);
 const runs = [bridge, mosquitto];
 process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${(await import('node:os')).cpus().length} cores; a shared machine: compare the two rows of this run, not runs of different times)\n`);
-process.stdout.write(`| broker | connections | RSS idle | RSS connected | per device | connect time | QoS 1 readings/s (${ACTIVE} devices, ${INFLIGHT} in flight each) | PUBACK p50 / p90 / p99 / max ms | paced at ${PACED} x Mosquitto's max: readings/s, PUBACK p50 / p99 ms | PUBACKed | delivered | lost |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`);
+process.stdout.write(`| broker | connections | RSS idle | RSS connected | per device | connect time | QoS 1 readings/s (${ACTIVE} devices, ${INFLIGHT} in flight each) | PUBACK p50 / p90 / p99 / max ms | broker CPU ms / 1,000 readings | paced at ${PACED} x Mosquitto's max: readings/s, PUBACK p50 / p99 ms | PUBACKed | delivered | lost |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`);
 for (const r of runs) {
   const perDeviceKb = ((r.connectedRssMb - r.idleRssMb) * 1024) / CONNECTIONS;
   const acked = r.load.acked + (r.paced?.acked ?? 0);
   process.stdout.write(
-    `| ${r.name} | ${CONNECTIONS} | ${r.idleRssMb.toFixed(0)} MB | ${r.connectedRssMb.toFixed(0)} MB | ${perDeviceKb.toFixed(1)} KB | ${r.connectSeconds.toFixed(1)} s | ${r.load.ratePerSecond.toFixed(0)} | ${r.load.p50.toFixed(1)} / ${r.load.p90.toFixed(1)} / ${r.load.p99.toFixed(1)} / ${r.load.max.toFixed(0)} | ${r.paced?.ratePerSecond.toFixed(0)}, ${r.paced?.p50.toFixed(1)} / ${r.paced?.p99.toFixed(1)} | ${acked} | ${r.delivered}${r.name === 'kots-bridge' ? ' in Kafka' : ' at subscriber'} | ${Math.max(0, acked - r.delivered)} |\n`,
+    `| ${r.name} | ${CONNECTIONS} | ${r.idleRssMb.toFixed(0)} MB | ${r.connectedRssMb.toFixed(0)} MB | ${perDeviceKb.toFixed(1)} KB | ${r.connectSeconds.toFixed(1)} s | ${r.load.ratePerSecond.toFixed(0)} | ${r.load.p50.toFixed(1)} / ${r.load.p90.toFixed(1)} / ${r.load.p99.toFixed(1)} / ${r.load.max.toFixed(0)} | ${r.cpuMsPer1000.toFixed(0)} | ${r.paced?.ratePerSecond.toFixed(0)}, ${r.paced?.p50.toFixed(1)} / ${r.paced?.p99.toFixed(1)} | ${acked} | ${r.delivered}${r.name === 'kots-bridge' ? ' in Kafka' : ' at subscriber'} | ${Math.max(0, acked - r.delivered)} |\n`,
   );
 }
 process.stdout.write(`\nbridge / Mosquitto QoS 1 rate: ${(bridge.load.ratePerSecond / mosquitto.load.ratePerSecond).toFixed(2)}x; bridge PUBACK p99 at ${(mosquitto.load.ratePerSecond * PACED).toFixed(0)} readings/s (${PACED} x Mosquitto's max): ${bridge.paced?.p99.toFixed(1)} ms\n`);

@@ -12,6 +12,11 @@ if (KAFKA.length === 0) throw new Error('KOTS_TEST_KAFKA_BROKERS is not set: sou
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+/** CPU time (user + system, ms) a process has used so far, from /proc (all its threads). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
+}
 export const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** `--name value` pairs of the command line. */

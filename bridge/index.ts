@@ -116,23 +116,22 @@ export async function startBridge({ config, sink, logger, registrySource, health
       if (!client) return callback(null); // the broker's own messages (wills are checked at CONNECT)
       const state = clients.get(client);
       if (!state) return callback(new Error('not authenticated'));
-      const who = describeIdentity(state.identity);
       if (packet.payload.length > limits.maxPayloadBytes) {
         metrics.refused('payload_too_large');
-        logger.warn({ client: client.id, who, bytes: packet.payload.length }, 'payload over bridge.maxPayloadBytes: disconnecting');
+        logger.warn({ client: client.id, who: describeIdentity(state.identity), bytes: packet.payload.length }, 'payload over bridge.maxPayloadBytes: disconnecting');
         return drop(client, REASON.packetTooLarge, () => callback(new Error('payload too large')));
       }
       const denial = publishDenial(state.identity, packet.topic, packet.retain);
       if (denial) {
         metrics.refused('acl_publish');
-        logger.warn({ client: client.id, who, topic: packet.topic.slice(0, 200), reason: denial }, 'publish refused');
+        logger.warn({ client: client.id, who: describeIdentity(state.identity), topic: packet.topic.slice(0, 200), reason: denial }, 'publish refused');
         // v3.1.1: the connection closes; v5: PUBACK "not authorized" and the connection stays.
         return callback(new Error(denial));
       }
       const wait = state.bucket.take();
       if (wait === Number.POSITIVE_INFINITY) {
         metrics.refused('rate_limited');
-        logger.warn({ client: client.id, who, rate: limits.maxMessagesPerMinute, burst: limits.rateBurst, receiveMaximum: limits.receiveMaximum }, 'client over its message rate with more messages waiting than bridge.receiveMaximum: disconnecting it as abusive');
+        logger.warn({ client: client.id, who: describeIdentity(state.identity), rate: limits.maxMessagesPerMinute, burst: limits.rateBurst, receiveMaximum: limits.receiveMaximum }, 'client over its message rate with more messages waiting than bridge.receiveMaximum: disconnecting it as abusive');
         return drop(client, REASON.messageRateTooHigh, () => callback(new Error('message rate too high')));
       }
       const proceed = () => {

@@ -15,6 +15,14 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
+/**
+ * Connections the kernel queues until the bridge accepts them. Node's default (511) overflows
+ * when a fleet reconnects at once after a restart: the dropped SYNs are retried by TCP after
+ * 1, 3, 7, 15, 31 s, which stretches a reconnect storm far beyond the bridge's own work.
+ * (Linux caps it at net.core.somaxconn, 4096 by default.)
+ */
+const LISTEN_BACKLOG = 8192;
+
 /** Listens, or fails naming the setting to change when the address is taken or not allowed. */
 function listen(server: NetServer | HttpServer, port: number, host: string, setting: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -23,7 +31,7 @@ function listen(server: NetServer | HttpServer, port: number, host: string, sett
       reject(new KotsError('CONFIG_INVALID', `${setting}: ${host}:${port} ${why}; choose another port (0 picks a free one)`, { cause: error }));
     };
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });
