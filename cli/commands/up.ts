@@ -1,6 +1,6 @@
 /** `kots up`: the whole pipeline on one machine (cli/up/stack.ts), shown on cli/up/screen.ts. */
 import type { Command } from 'commander';
-import { loadContextAsync, onShutdown } from '../context.js';
+import { checkServers, loadContextAsync, onShutdown } from '../context.js';
 import { examples } from '../help.js';
 
 export function registerUpCommand(program: Command): void {
@@ -21,6 +21,8 @@ export function registerUpCommand(program: Command): void {
       const pending: Array<import('../../core/log.js').Notice> = [];
       const wantsScreen = process.stdout.isTTY === true && process.stderr.isTTY === true;
       const { config, logger } = await loadContextAsync(command, { 'dashboard.port': opts.dashboardPort }, 'kots-up', wantsScreen ? { onNotice: (n) => (onNotice ? onNotice(n) : pending.push(n)) } : {});
+      // A Kafka or S3 that does not answer: one line naming it, before anything starts.
+      await checkServers(config, { kafka: true, lake: true });
       const screen = wantsScreen && config.log.format === 'auto' && logger.kotsLogFile !== undefined;
       const cities = (config.up.cities ?? DEFAULT_CITIES).map((city) => resolveCity(city));
       const view = screen ? terminalView(process.stdout, cities.map((c) => ({ slug: c.slug, name: c.name }))) : plainView(process.stdout);
