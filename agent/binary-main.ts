@@ -8,9 +8,12 @@ import { KotsError } from '../core/errors.js';
 import { AGENT_VERSION } from './health.js';
 import { registerAgentCommands } from './cli.js';
 
+/** What `kots-agent --version` prints: the agent and the Node runtime this binary carries. */
+export const VERSION_LINE = `kots-agent ${AGENT_VERSION} (Node ${process.version}, linux-${process.arch === 'arm' ? 'armv7l' : process.arch})`;
+
 const program = new Command('kots-agent')
   .description('kots edge agent: weather readings to MQTT with a disk spool')
-  .version(AGENT_VERSION)
+  .version(VERSION_LINE)
   .showHelpAfterError();
 registerAgentCommands(program, { agentIsDefault: true });
 

@@ -22,7 +22,7 @@ function configFile(command: Command): string | undefined {
 /** Settings from file and environment, secrets (the OpenWeather key, the MQTT password) optionally from Vault. */
 async function load(command: Command): Promise<KotsConfig> {
   // Loaded when a command runs, so that `kots --help` does not load zod, MQTT.js and Vault.
-  const { loadConfigWithSecrets } = await import('../core/secrets/index.js');
+  const { loadConfigWithSecrets } = await import('../core/secrets/resolve.js');
   const file = configFile(command);
   return loadConfigWithSecrets(file ? { file } : {});
 }

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type pino from 'pino';
 import { KotsError, errorMessage } from '../core/errors.js';
+import { mqttUrlOptions } from '../core/mqtt-url.js';
 import type { KotsConfig } from '../core/config/index.js';
 import { Backoff } from './backoff.js';
 
@@ -99,7 +100,8 @@ export class MqttLink {
   private connect(): void {
     if (this.stopped) return;
     const { mqtt: settings, clientId, statusTopic } = this.options;
-    const client = mqtt.connect(settings.url, {
+    const client = mqtt.connect({
+      ...mqttUrlOptions(settings.url),
       clientId,
       // The disk spool keeps what is unacknowledged; a broker-side session would only duplicate it.
       clean: true,
@@ -107,6 +109,8 @@ export class MqttLink {
       keepalive: settings.keepaliveSeconds,
       connectTimeout: 10_000,
       reconnectPeriod: 0,
+      // mqtt-packet's default cache of 65,536 two-byte message-id Buffers costs ~7 MB of heap (found in a heap snapshot).
+      writeCache: false,
       ...(settings.username !== undefined ? { username: settings.username } : {}),
       ...(settings.password !== undefined ? { password: settings.password } : {}),
       ...this.tls,

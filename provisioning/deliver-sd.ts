@@ -20,6 +20,12 @@ import { elfMachine, TARGET_MACHINE } from './binaries.js';
 import { writeTree } from './bundle.js';
 import type { DeviceTree } from './device-files.js';
 import type { DeviceSpec } from './manifest.js';
+import { payloadMismatches, type TargetPayload } from './payload.js';
+import { requireRootForSd } from './require-root.js';
+
+export { requireRootForSd };
+
+}
 
 export interface SdLayout {
   boot: string;
@@ -62,9 +68,18 @@ export function checkSdCard(path: string, device: DeviceSpec): SdLayout {
   return layout;
 }
 
-export function deliverToSd(path: string, device: DeviceSpec, tree: DeviceTree): SdLayout {
+/**
+ * The target's payload (the binary, once per card) and the device's files go
+ * into the root partition, all owned by root; the payload's copy on the card
+ * is read back and checked against its sha256.
+ */
+export function deliverToSd(path: string, device: DeviceSpec, tree: DeviceTree, payload: TargetPayload): SdLayout {
+  requireRootForSd(path);
   const layout = checkSdCard(path, device);
-  writeTree(layout.rootfs, tree);
+  writeTree(layout.rootfs, { files: payload.files.map((f) => ({ path: f.path, mode: f.mode, content: { file: f.source } })), links: [] }, { rootOwned: true });
+  const bad = payloadMismatches(layout.rootfs, payload);
+  if (bad.length) throw new KotsError('USAGE', `--sd ${path}: the copy of ${bad.join(', ')} on the card does not match its sha256 (a failing card?); nothing was enabled`);
+  writeTree(layout.rootfs, tree, { rootOwned: true });
   writeFileSync(join(layout.boot, 'kots-agent.txt'), `kots agent device ${device.id} (${device.city.name}), target ${device.target}.\nInstalled in the root partition; kots-agent.service starts at boot. No secrets on this partition.\n`);
   return layout;
 }

@@ -1,7 +1,9 @@
 /**
- * Delivery over SSH with the user's own ssh/scp and key: copy the bundle into
- * a private temporary folder on the device, run its install.sh as root (sudo -n
- * when the login is not root), remove the folder. The bundle holds the device
+ * Delivery over SSH with the user's own ssh/scp and key: copy the target's
+ * payload (the binary, payload.ts) and the device's small bundle into a
+ * private temporary folder on the device, run the bundle's install.sh as root
+ * (sudo -n when the login is not root), which checks the payload's sha256 there
+ * before installing, and remove the folder. The bundle holds the device
  * credential, so it only ever exists in mode-700 temporary folders on both ends.
  */
 import { execFile } from 'node:child_process';
@@ -48,13 +50,15 @@ function runTool(program: string, args: string[], timeoutMs: number): Promise<st
   });
 }
 
-export async function deliverOverSsh(address: string, bundle: string, deviceId: string, options: SshOptions): Promise<SshResult> {
+/** `payloadDir` is the local payload folder (binaries/<name>); it lands at <remote tmp>/binaries/<name>, where install.sh looks. */
+export async function deliverOverSsh(address: string, bundle: string, payloadDir: string, deviceId: string, options: SshOptions): Promise<SshResult> {
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
   const ssh = [...common(options), ...(options.port ? ['-p', String(options.port)] : [])];
   const scp = [...common(options), ...(options.port ? ['-P', String(options.port)] : [])];
-  const remoteDir = (await runTool('ssh', [...ssh, address, 'umask 077 && mktemp -d /tmp/kots-agent.XXXXXX'], timeoutMs)).trim();
+  const remoteDir = (await runTool('ssh', [...ssh, address, 'umask 077 && d=$(mktemp -d /tmp/kots-agent.XXXXXX) && mkdir "$d/binaries" && echo "$d"'], timeoutMs)).trim();
   if (!/^\/tmp\/kots-agent\.[A-Za-z0-9]+$/.test(remoteDir)) throw new Error(`unexpected answer from mktemp on ${address}: ${remoteDir.slice(0, 80)}`);
   try {
+    await runTool('scp', [...scp, '-q', '-r', payloadDir, `${address}:${remoteDir}/binaries/`], timeoutMs);
     await runTool('scp', [...scp, '-q', bundle, `${address}:${remoteDir}/`], timeoutMs);
     const root = options.remoteRoot ? quote(options.remoteRoot) : '/';
     const script = [

@@ -2,7 +2,9 @@
  * What one device gets, as a list of files under its root file system, the
  * same for every delivery (a .tar.gz bundle, SSH, an SD card):
  *
- *   /usr/local/bin/kots-agent                       the single binary for its target (755)
+ *   /usr/local/bin/kots-agent                       the single binary for its target (755): not in the
+ *                                                   device's tree but in its target's payload (payload.ts),
+ *                                                   one copy per target and version, checked by sha256
  *   /etc/kots/agent.yaml                            agent config, no secrets (644)
  *   /etc/kots/agent.env                             KOTS_MQTT_PASSWORD (+ the OpenWeather key) (600, read by systemd as root)
  *   /etc/kots/ca.pem                                the broker's CA, when the manifest names one
@@ -161,17 +163,17 @@ echo "kots-agent: created the system user ${AGENT_USER}"
 `;
 }
 
-export function deviceInfo(device: DeviceSpec, fleet: string): string {
-  return `${JSON.stringify({ fleet, id: device.id, city: device.city, target: device.target, source: device.source, agentVersion: AGENT_VERSION }, null, 2)}\n`;
+export function deviceInfo(device: DeviceSpec, fleet: string, payload: string): string {
+  return `${JSON.stringify({ fleet, id: device.id, city: device.city, target: device.target, source: device.source, agentVersion: AGENT_VERSION, payload }, null, 2)}\n`;
 }
 
-export function deviceTree(input: { device: DeviceSpec; plan: Pick<FleetPlan, 'name' | 'broker'>; binary: string; secrets: DeviceSecrets }): DeviceTree {
-  const { device, plan, binary, secrets } = input;
+/** The device's own files (no binary: that comes from its target's payload, named here for device.json). */
+export function deviceTree(input: { device: DeviceSpec; plan: Pick<FleetPlan, 'name' | 'broker'>; payload: string; secrets: DeviceSecrets }): DeviceTree {
+  const { device, plan, payload, secrets } = input;
   const files: DeviceFile[] = [
-    { path: PATHS.binary, mode: 0o755, content: { file: binary } },
     { path: PATHS.config, mode: 0o644, content: Buffer.from(agentConfigYaml(device, plan.broker)) },
     { path: PATHS.env, mode: 0o600, content: Buffer.from(agentEnvFile(secrets)), secret: true },
-    { path: PATHS.device, mode: 0o644, content: Buffer.from(deviceInfo(device, plan.name)) },
+    { path: PATHS.device, mode: 0o644, content: Buffer.from(deviceInfo(device, plan.name, payload)) },
     { path: PATHS.unit, mode: 0o644, content: Buffer.from(agentUnit(device)) },
     { path: PATHS.setupUnit, mode: 0o644, content: Buffer.from(setupUnit()) },
     { path: PATHS.setupScript, mode: 0o755, content: Buffer.from(setupUserScript()) },

@@ -16,7 +16,8 @@ import { generateCredential, hashCredential, hashDeviceCredential, upsertDevice,
 import { agentBinary } from './binaries.js';
 import { writeBundle } from './bundle.js';
 import { deliverOverSsh, type SshOptions } from './deliver-ssh.js';
-import { checkSdCard, deliverToSd } from './deliver-sd.js';
+import { checkSdCard, deliverToSd, requireRootForSd } from './deliver-sd.js';
+import { targetPayload, writePayload, type TargetPayload } from './payload.js';
 import { deviceTree } from './device-files.js';
 import { loadFleetManifest, type DeviceSpec, type FleetPlan } from './manifest.js';
 import { openRegistryStore, type RegistryStore } from './registry-store.js';
@@ -186,11 +187,20 @@ async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOpt
     const flag = delivery.kind === 'sd' ? `--sd ${delivery.path}` : `--ssh ${delivery.address}`;
     throw new KotsError('USAGE', `${flag} writes one device, and ${chosen.length} are selected: name it with --device <id> (devices: ${chosen.map((r) => r.id).slice(0, 10).join(', ')})`);
   }
+  if (delivery.kind === 'sd') requireRootForSd(delivery.path);
   for (const report of reports) if (report.credential === 'revoked') report.delivered = 'skipped: revoked (re-issue with --rotate)';
-  const binaries = new Map<string, Promise<string>>();
-  const binaryFor = (target: DeviceSpec['target']) => {
-    if (!binaries.has(target)) binaries.set(target, agentBinary(target, ctx.config.fleet.agentBinaryDir));
-    return binaries.get(target)!;
+  // One payload (binary + sha256) per target, shared by its devices: --out and --ssh write it once
+  // under <out>/binaries (for --ssh: <stateDir>/binaries, it holds no secret).
+  const payloads = new Map<string, Promise<{ payload: TargetPayload; dir?: string }>>();
+  const binariesDir = delivery.kind === 'out' ? join(delivery.dir, 'binaries') : join(ctx.config.fleet.stateDir, 'binaries');
+  const payloadFor = (target: DeviceSpec['target']) => {
+    if (!payloads.has(target)) {
+      payloads.set(target, (async () => {
+        const payload = targetPayload(target, await agentBinary(target, ctx.config.fleet.agentBinaryDir));
+        return { payload, ...(delivery.kind === 'sd' ? {} : { dir: writePayload(binariesDir, payload) }) };
+      })());
+    }
+    return payloads.get(target)!;
   };
   for (const report of chosen) {
     const device = plan.devices.find((d) => d.id === report.id)!;
@@ -200,13 +210,13 @@ async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOpt
       const needsKey = device.source === 'openweather';
       // A card of the wrong CPU is refused before its binary is looked up or built.
       if (delivery.kind === 'sd') checkSdCard(delivery.path, device);
-      const binary = await binaryFor(device.target);
-      const tree = deviceTree({ device, plan, binary, secrets: { credential, ...(needsKey && key ? { openweatherApiKey: key } : {}) } });
+      const { payload, dir: payloadDir } = await payloadFor(device.target);
+      const tree = deviceTree({ device, plan, payload: payload.name, secrets: { credential, ...(needsKey && key ? { openweatherApiKey: key } : {}) } });
       if (delivery.kind === 'out') {
-        const archive = await writeBundle(delivery.dir, device.id, tree);
-        report.delivered = `bundle ${archive}`;
+        const archive = await writeBundle(delivery.dir, device.id, tree, payload);
+        report.delivered = `bundle ${archive} (binary: binaries/${payload.name})`;
       } else if (delivery.kind === 'sd') {
-        const layout = deliverToSd(delivery.path, device, tree);
+        const layout = deliverToSd(delivery.path, device, tree, payload);
         report.delivered = `SD card ${layout.rootfs}: installed, enabled at boot`;
       } else {
         const address = delivery.address ?? device.ssh;
@@ -218,8 +228,8 @@ async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOpt
         const stage = mkdtempSync(join(tmpdir(), 'kots-ssh-'));
         chmodSync(stage, 0o700);
         try {
-          const archive = await writeBundle(stage, device.id, tree);
-          const result = await deliverOverSsh(address, archive, device.id, delivery.options);
+          const archive = await writeBundle(stage, device.id, tree, payload);
+          const result = await deliverOverSsh(address, archive, payloadDir!, device.id, delivery.options);
           report.delivered = `ssh ${address}: ${result.result === 'started' ? 'installed, enabled and started' : 'installed and enabled; not started (no running systemd there)'}`;
         } finally {
           rmSync(stage, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { KotsError } from '../../core/errors.js';
 import type { Delivery, ProvisionReport } from '../../provisioning/provision.js';
 import type { DeviceStatus } from '../../provisioning/operate.js';
 import type { SshOptions } from '../../provisioning/deliver-ssh.js';
+import { requireRootForSd } from '../../provisioning/require-root.js';
 import { loadContextAsync } from '../context.js';
 import { examples } from '../help.js';
 
@@ -50,7 +51,10 @@ function withDeliveryOptions(command: Command): Command {
 function deliveryOf(opts: DeliveryCliOptions, fallbackOut: string | undefined): Delivery | undefined {
   const chosen = [opts.out !== undefined, opts.ssh !== undefined, opts.sd !== undefined].filter(Boolean).length;
   if (chosen > 1) throw new KotsError('USAGE', 'choose one delivery: --out, --ssh or --sd');
-  if (opts.sd !== undefined) return { kind: 'sd', path: opts.sd };
+  if (opts.sd !== undefined) {
+    requireRootForSd(opts.sd);
+    return { kind: 'sd', path: opts.sd };
+  }
   if (opts.ssh !== undefined) {
     const options: SshOptions = {
       ...(opts.sshPort ? { port: opts.sshPort } : {}),
@@ -95,6 +99,7 @@ export function registerFleetCommand(program: Command): void {
       .addHelpText('after', examples('kots fleet provision fleet.yaml --out bundles/', 'kots fleet provision fleet.yaml --ssh', 'kots fleet provision fleet.yaml --device pi-lisbon-1 --sd /media/$USER')),
   ).action(async (manifest: string, opts: DeliveryCliOptions & { rotate?: string[] }, command: Command) => {
     const { defaultBundleDir, provisionFleet } = await provisioning();
+    if (opts.sd !== undefined) requireRootForSd(opts.sd); // before anything is read or locked
     const ctx = await loadContextAsync(command, {}, 'kots-fleet');
     const delivery = deliveryOf(opts, defaultBundleDir(ctx.config));
     const report = await provisionFleet(ctx, manifest, { ...(delivery ? { delivery } : {}), ...(opts.rotate ? { rotate: opts.rotate } : {}), ...(opts.device ? { only: opts.device } : {}) });
@@ -107,6 +112,7 @@ export function registerFleetCommand(program: Command): void {
       .description('give the device a new credential: the old one stops working at once; deliver the new one with --out/--ssh/--sd (or a later provision)')
       .addHelpText('after', examples('kots fleet rotate pi-lisbon-1 --ssh pi@10.0.0.21', 'kots fleet rotate pi-lisbon-1 --out bundles/')),
   ).action(async (id: string, opts: DeliveryCliOptions, command: Command) => {
+    if (opts.sd !== undefined) requireRootForSd(opts.sd); // before anything is read or locked
     const { rotateDevice } = await provisioning();
     const ctx = await loadContextAsync(command, {}, 'kots-fleet');
     const delivery = deliveryOf(opts, undefined);

@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../log.js';
 import { convertSettingValue } from './convert.js';
 import { formatVaultReference, isVaultReference, parseVaultReference, type VaultReference } from './reference.js';
 import { settingSources, VAULT_ENV_ALIASES, type GivenValue } from './sources.js';
-import { VaultClient } from './vault-client.js';
+import type { VaultClient } from './vault-client.js';
 
 export interface SecretLoadOptions extends LoadOptions {
   /** Logs where settings came from and token renewal trouble; default: a logger made from the loaded log settings. */
@@ -60,6 +60,8 @@ export async function resolveConfigWithSecrets(options: SecretLoadOptions = {}):
     return { config: loadConfig(options), fromVault: [], close() {} };
   }
 
+  // Loaded only when Vault is configured: node-vault and its HTTP client weigh on the agent's memory.
+  const { VaultClient } = await import('./vault-client.js');
   const vault = await VaultClient.connect({ ...settings, address: settings.address });
   try {
     const { values, fromVault } = await readFromVault(vault, leaves, given);

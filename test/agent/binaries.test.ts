@@ -1,6 +1,7 @@
 /**
  * The single binaries (`npm run build:agent`): each one, x64 natively and
- * arm64 / armv7l under qemu-user, publishes a valid reading to a real broker.
+ * arm64 / armv7l under qemu-user, publishes a valid reading to a real broker
+ * and reports the Node runtime it carries (Node 24 LTS on every target).
  * Building is cached by content hash, so a rerun costs only the runs.
  * Needs qemu-user and the cross C libraries: agent/build/install-qemu.sh.
  */
@@ -11,8 +12,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseReading } from '../../core/reading.js';
+import { AGENT_VERSION } from '../../agent/health.js';
 import { buildAgentBinaries } from '../../agent/build/build.js';
-import { TARGETS, runCommand } from '../../agent/build/targets.js';
+import { TARGETS, runCommand, runtimeVersion } from '../../agent/build/targets.js';
 import { startTestBroker, waitFor, type TestBroker } from './broker.js';
 import { tempDir } from './config.js';
 
@@ -41,6 +43,11 @@ describe('single-binary agent', () => {
           agent: { deviceId, city: { name: 'Takamatsu', country: 'JP', lat: 34.34, lon: 134.05 }, intervalMinSeconds: 0.05, intervalMaxSeconds: 0.1, spoolDir: join(dir, 'spool') },
         }),
       );
+      const [versionProgram, versionArgs] = runCommand(target, binaries[index]!, ['--version']);
+      const version = (await run(versionProgram, versionArgs, { timeout: 120_000 })).stdout.trim();
+      expect(version).toBe(`kots-agent ${AGENT_VERSION} (Node v${runtimeVersion(target)}, ${target.name})`);
+      expect(runtimeVersion(target)).toMatch(/^24\./);
+
       const [program, args] = runCommand(target, binaries[index]!, ['--config', configFile, '--count', '1']);
       const { stderr } = await run(program, args, { timeout: 120_000 });
       expect(stderr).not.toContain('Warning');

@@ -1,14 +1,16 @@
 /** `kots fleet` as a user runs it: exit codes, messages, and no secret in anything it prints or logs. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KOTS_BIN } from '../helpers/processes.js';
 import { agentBinaries, fakeSdCard, tempDir, writeManifest } from './helpers.js';
 
-function kots(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function kots(args: string[], env: Record<string, string>, asUser?: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [KOTS_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // asUser: run as that (unprivileged) uid through util-linux's setpriv, as a person without sudo would.
+    const [program, argv] = asUser === undefined ? [process.execPath, [KOTS_BIN, ...args]] : ['setpriv', [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', process.execPath, KOTS_BIN, ...args]];
+    const child = spawn(program, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -50,5 +52,17 @@ describe('kots fleet (CLI)', () => {
     const both = await kots(['fleet', 'provision', manifest, '--out', dir, '--sd', dir], env);
     expect(both.code).toBe(2);
     expect(both.output).toContain('choose one delivery: --out, --ssh or --sd');
+  });
+
+  it('refuses --sd without root in one line (exit 2), before reading or writing anything', { timeout: 60_000 }, async () => {
+    const dir = tempDir('cli-sd');
+    const card = fakeSdCard(0xb7, 64);
+    const manifest = writeManifest(dir, { version: 1, name: 'sd', broker: { url: 'mqtt://127.0.0.1:1883' }, cities: [{ name: 'Kochi', lat: 33.56, lon: 133.53, devices: [{ id: 'kochi-1' }] }] });
+    const nobody = 65534;
+    const run = await kots(['fleet', 'provision', manifest, '--sd', card, '--device', 'kochi-1'], { KOTS_FLEET_STATE_DIR: join(dir, 'state'), HOME: '/tmp' }, nobody);
+    expect(run.code, run.output).toBe(2);
+    expect(run.output.trim().split('\n')).toEqual([`kots: --sd ${card} writes root-owned files onto the card's root partition: run it as root (sudo kots fleet provision ... --sd ${card})`]);
+    expect(existsSync(join(dir, 'state'))).toBe(false);
+    expect(existsSync(join(card, 'rootfs/etc/kots'))).toBe(false);
   });
 });

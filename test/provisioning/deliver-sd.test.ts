@@ -45,6 +45,10 @@ describe('kots fleet provision --sd', () => {
     }
     expect(readFileSync(join(rootfs, 'etc/systemd/system/kots-agent-setup.service'), 'utf8')).toContain('ExecStart=/usr/local/lib/kots-agent/setup-user.sh');
     expect(statSync(join(rootfs, 'usr/local/lib/kots-agent/setup-user.sh')).mode & 0o111).not.toBe(0);
+    // Root-owned on the card: unit files and the root-run setup script must not be the default user's (issue 17).
+    for (const path of ['etc/systemd/system/kots-agent.service', 'etc/systemd/system/kots-agent-setup.service', 'usr/local/lib/kots-agent/setup-user.sh', 'usr/local/lib/kots-agent', 'etc/kots', 'usr/local/bin/kots-agent']) {
+      expect([lstatSync(join(rootfs, path)).uid, lstatSync(join(rootfs, path)).gid], path).toEqual([0, 0]);
+    }
     // The boot partition names the device and holds no secret; cmdline.txt is untouched.
     expect(readFileSync(join(card, 'bootfs/kots-agent.txt'), 'utf8')).toContain('takamatsu-roof');
     expect(readFileSync(join(card, 'bootfs/kots-agent.txt'), 'utf8')).not.toContain(secret);

@@ -12,6 +12,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { elfMachine } from '../../provisioning/binaries.js';
+import { sha256File } from '../../provisioning/payload.js';
 import { provisionFleet } from '../../provisioning/provision.js';
 import { waitFor } from '../helpers/processes.js';
 import { freePort } from '../helpers/own-servers.js';
@@ -94,7 +95,7 @@ describe('kots fleet provision --ssh', () => {
     expect(cairo.error).toMatch(/ssh failed.*Permission denied/);
 
     const binary = join(remoteRoot, 'usr/local/bin/kots-agent');
-    expect(statSync(binary).size).toBe(statSync(join(binaries, 'kots-agent-linux-x64')).size);
+    expect(sha256File(binary)).toBe(sha256File(join(binaries, 'kots-agent-linux-x64')));
     expect(elfMachine(binary)).toEqual({ machine: 'x86-64', bits: 64 });
     expect(statSync(binary).mode & 0o777).toBe(0o755);
     expect(statSync(join(remoteRoot, 'etc/kots/agent.env')).mode & 0o777).toBe(0o600);

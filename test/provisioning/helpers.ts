@@ -37,6 +37,19 @@ export function extractBundle(archive: string, deviceId: string, members: string
   return join(into, `kots-agent-${deviceId}`);
 }
 
+/**
+ * Installs a device's bundle the way a person does on the device: extracted
+ * beside the output's binaries/ folder, `ROOT=<dir> sh install.sh` (which
+ * checks the binary's sha256 first). Returns a folder whose rootfs/ is the
+ * installed root.
+ */
+export function installBundle(out: string, deviceId: string): string {
+  const device = tempDir('device');
+  execFileSync('tar', ['xzf', join(out, `kots-agent-${deviceId}.tar.gz`), '-C', out]);
+  execFileSync('sh', [join(out, `kots-agent-${deviceId}`, 'install.sh')], { env: { ...process.env, ROOT: join(device, 'rootfs') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return device;
+}
+
 /** KEY=value lines of a systemd EnvironmentFile as written by provisioning. */
 export function readEnvFile(file: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -6,7 +6,7 @@
  * off for good; rotate makes the old credential fail and the new one work.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import mqtt from 'mqtt';
@@ -23,7 +23,7 @@ import { readState } from '../../provisioning/state.js';
 import { waitFor } from '../helpers/processes.js';
 import { freePort } from '../helpers/own-servers.js';
 import { servers, testEnvironment, uniqueName } from '../helpers/servers.js';
-import { agentBinaries, extractBundle, fleetContext, readEnvFile, tempDir, writeManifest } from './helpers.js';
+import { agentBinaries, fleetContext, installBundle, readEnvFile, tempDir, writeManifest } from './helpers.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {
@@ -94,8 +94,10 @@ describe('kots fleet provision on real Kafka, the bridge and the agent binary', 
     for (const id of ['takamatsu-1', 'reykjavik-roof']) expect(statSync(join(out, `kots-agent-${id}.tar.gz`)).mode & 0o777).toBe(0o600);
     expect(statSync(join(stateDir, 'fleet-state.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(stateDir, 'secrets.json')).mode & 0o777).toBe(0o600);
-    const arm = extractBundle(join(out, 'kots-agent-reykjavik-roof.tar.gz'), 'reykjavik-roof', ['rootfs/usr/local/bin/kots-agent']);
-    expect(elfMachine(join(arm, 'rootfs/usr/local/bin/kots-agent'))).toEqual({ machine: 'aarch64', bits: 64 });
+    // One binary per target beside the bundles, not one per device.
+    const payloads = readdirSync(join(out, 'binaries')).sort();
+    expect(payloads).toEqual([expect.stringMatching(/^linux-arm64-/), expect.stringMatching(/^linux-x64-/)]);
+    expect(elfMachine(join(out, 'binaries', payloads[0]!, 'rootfs/usr/local/bin/kots-agent'))).toEqual({ machine: 'aarch64', bits: 64 });
 
     // Re-running changes nothing: same identities, same credentials, same registry hashes.
     const registryBefore = readFileSync(join(stateDir, 'registry.yaml'), 'utf8');
@@ -118,7 +120,7 @@ describe('kots fleet provision on real Kafka, the bridge and the agent binary', 
     await consumer.subscribe({ topic: ctx.config.kafka.weatherTopic, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void seen.push(((r) => ({ device: r.device_id, seq: r.seq }))(JSON.parse(message.value!.toString()))) });
 
-    const bundle = extractBundle(join(out, 'kots-agent-takamatsu-1.tar.gz'), 'takamatsu-1');
+    const bundle = installBundle(out, 'takamatsu-1');
     const oldSecret = readEnvFile(join(bundle, 'rootfs/etc/kots/agent.env')).KOTS_MQTT_PASSWORD!;
     const agent = runAgent(bundle, join(dir, 'spool'));
     await waitFor('3 readings of takamatsu-1 in Kafka', async () => seen.filter((s) => s.device === 'takamatsu-1').length >= 3, 60_000);
@@ -146,7 +148,7 @@ describe('kots fleet provision on real Kafka, the bridge and the agent binary', 
 
     const rotated = await rotateDevice(ctx, 'takamatsu-1', { kind: 'out', dir: out });
     expect(rotated.devices).toMatchObject([{ id: 'takamatsu-1', credential: 'rotated' }]);
-    const newBundle = extractBundle(join(out, 'kots-agent-takamatsu-1.tar.gz'), 'takamatsu-1');
+    const newBundle = installBundle(out, 'takamatsu-1');
     const newSecret = readEnvFile(join(newBundle, 'rootfs/etc/kots/agent.env')).KOTS_MQTT_PASSWORD!;
     expect(newSecret).not.toBe(oldSecret);
     const entry = (await loadRegistry(join(stateDir, 'registry.yaml'))).device('takamatsu-1')!;
