@@ -25,8 +25,6 @@ import { requireRootForSd } from './require-root.js';
 
 export { requireRootForSd };
 
-}
-
 export interface SdLayout {
   boot: string;
   rootfs: string;
