@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,8 +139,40 @@ export function buildBinary(target: Target, bundle: string): { path: string; reb
   return { path: out, rebuilt: true };
 }
 
+/**
+ * One build at a time in dist/agent: test files run in parallel and several
+ * ask for the binaries at once; a second build would rewrite the bundle, a
+ * blob or the armv7l runtime tree under the first. A lock older than
+ * LOCK_STALE_MS is from a killed build and is taken over.
+ */
+const LOCK_STALE_MS = 20 * 60_000;
+
+async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+  const lock = join(DIST, '.build.lock');
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) rmSync(lock, { force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 export async function buildAgentBinaries(names: string[] = []): Promise<string[]> {
   mkdirSync(DIST, { recursive: true });
+  return withBuildLock(() => buildLocked(names));
+}
+
+async function buildLocked(names: string[]): Promise<string[]> {
   const bundle = await bundleAgent();
   const targets = names.length ? TARGETS.filter((t) => names.includes(t.name)) : TARGETS;
   const unknown = names.filter((n) => !TARGETS.some((t) => t.name === n));

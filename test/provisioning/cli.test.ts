@@ -46,7 +46,7 @@ describe('kots fleet (CLI)', () => {
 
     writeManifest(dir, { version: 1, broker: { url: 'mqtt://127.0.0.1:1883' }, cities: [{ name: 'Kochi', lat: 33.5, lon: 133.5, devices: [{ target: 'linux-x86' }] }] });
     const bad = await kots(['fleet', 'provision', manifest], env);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // a bad manifest is a user error: one message, exit 2
     expect(bad.output).toContain(`${manifest}:9: cities[0].devices[0].target: Invalid option`);
 
     const both = await kots(['fleet', 'provision', manifest, '--out', dir, '--sd', dir], env);

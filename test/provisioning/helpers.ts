@@ -1,6 +1,6 @@
 /** Shared by the provisioning tests: a fleet context on the test servers, manifests, bundles. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -13,10 +13,9 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `kots-fleet-${prefix}-`));
 }
 
-/** The agent binaries of these targets, built only when missing (a cold build is minutes). */
+/** The agent binaries of these targets, built when missing or stale (cached by content; one build at a time across test files). */
 export async function agentBinaries(targets: string[]): Promise<string> {
-  const missing = targets.filter((t) => !existsSync(join(DIST, `kots-agent-${t}`)));
-  if (missing.length) await buildAgentBinaries(missing);
+  await buildAgentBinaries(targets);
   return DIST;
 }
 
