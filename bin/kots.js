@@ -44,7 +44,7 @@ function buildIsFresh() {
   if (process.env.KOTS_FROM_SOURCE === '1') return false;
   try {
     const root = new URL('../', import.meta.url);
-    const { builtAt, inputs } = JSON.parse(readFileSync(new URL('dist/inputs.json', root), 'utf8'));
+    const { builtAt, inputs } = JSON.parse(readFileSync(new URL('dist/cli/inputs.json', root), 'utf8'));
     return inputs.every((file) => statSync(new URL(file, root)).mtimeMs < builtAt);
   } catch {
     return false;
@@ -53,7 +53,7 @@ function buildIsFresh() {
 
 async function run() {
   if (buildIsFresh()) {
-    await import('../dist/main.js');
+    await import('../dist/cli/main.js');
     return;
   }
   const { register } = await import('tsx/esm/api');

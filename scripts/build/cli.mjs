@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * Compiles the `kots` command to JavaScript in dist/, so a start does not pay for
+ * Compiles the `kots` command to JavaScript in dist/cli/, so a start does not pay for
  * compiling TypeScript (tsx took 1.3-1.8 s for `kots --version`).
  *
  * One ESM bundle of our own code, split at every `await import()`: a command's heavy
  * modules (Kafka, S3, DuckDB, MQTT) become chunks that load only when that command runs.
  * Packages stay external and load from node_modules as usual.
  *
- * dist/inputs.json lists the sources and the build time; bin/kots.js runs dist/ only
+ * dist/cli/inputs.json lists the sources and the build time; bin/kots.js runs dist/ only
  * while none of them changed since, and the TypeScript sources through tsx otherwise,
  * so an edit is never hidden behind a stale build.
  *
@@ -23,8 +23,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export async function buildCli({ quiet = false } = {}) {
   const startedAt = Date.now();
-  // Build beside dist/ and swap it in, so a kots process starting meanwhile never sees half a build.
-  const staging = join(root, `dist.${process.pid}.tmp`);
+  // Build beside dist/cli/ and swap it in, so a kots process starting meanwhile never sees half a build.
+  // Only dist/cli/ is ours: the agent binaries live in dist/agent/.
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  const staging = join(root, 'dist', `cli.${process.pid}.tmp`);
   rmSync(staging, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
@@ -43,13 +45,13 @@ export async function buildCli({ quiet = false } = {}) {
   });
   const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/'));
   writeFileSync(join(staging, 'inputs.json'), `${JSON.stringify({ builtAt: startedAt, inputs })}\n`);
-  const dist = join(root, 'dist');
-  const old = join(root, `dist.${process.pid}.old`);
+  const dist = join(root, 'dist', 'cli');
+  const old = join(root, 'dist', `cli.${process.pid}.old`);
   mkdirSync(dist, { recursive: true });
   renameSync(dist, old);
   renameSync(staging, dist);
   rmSync(old, { recursive: true, force: true });
-  if (!quiet) process.stdout.write(`built dist/ from ${inputs.length} sources in ${Date.now() - startedAt} ms (${relative(process.cwd(), dist) || '.'})\n`);
+  if (!quiet) process.stdout.write(`built dist/cli/ from ${inputs.length} sources in ${Date.now() - startedAt} ms (${relative(process.cwd(), dist) || '.'})\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
