@@ -5,9 +5,9 @@ import type { KotsConfig } from '../../core/config/index.js';
 import { KotsError } from '../../core/errors.js';
 import { openLake, type Lake } from '../../core/lake/index.js';
 import type { Logger } from '../../core/log.js';
-import { consolidateDay, dateRange } from '../../lakehouse/consolidate.js';
-import { openDuck } from '../../lakehouse/duckdb.js';
 import type { SimulateOptions } from '../commands/simulate.js';
+import { DEFAULT_CITIES } from '../../agent/cities.js';
+import { SimulatedDaysConsolidation } from './consolidation.js';
 import { startEmbeddedPipeline } from './embedded.js';
 import { probeBroker } from './probe.js';
 import { progressView } from './progress.js';
@@ -20,29 +20,31 @@ export async function runSimulateCommand(opts: SimulateOptions, config: KotsConf
   // The stages' routine info lines would bury the progress; warnings and errors still show.
   const quiet = config.log.level === 'debug' || config.log.level === 'trace' ? logger : logger.child({}, { level: 'warn' });
   const lake = openLake(config.lake);
-  const result = opts.broker ? await throughBroker(opts, config, quiet, from) : await embedded(opts, config, quiet, lake, from);
+  const firstDay = from.toISOString().slice(0, 10);
+  const lastDay = new Date(from.getTime() + opts.days * 86_400_000 - 1).toISOString().slice(0, 10);
+  const consolidation =
+    !opts.broker && opts.consolidate ? new SimulatedDaysConsolidation(config, lake, firstDay, lastDay, (config.up.cities ?? DEFAULT_CITIES).length) : undefined;
+  const result = opts.broker ? await throughBroker(opts, config, quiet, from) : await embedded(opts, config, quiet, lake, from, consolidation);
   const seconds = result.elapsedMs / 1000;
   process.stdout.write(
     `simulated ${number.format(result.readings)} readings of ${result.cities} cities, ${from.toISOString().slice(0, 10)} + ${opts.days} days, ` +
       `in ${seconds.toFixed(1)} s (${number.format(Math.round(result.readings / Math.max(seconds, 0.001)))} readings/s)\n`,
   );
-  const firstDay = from.toISOString().slice(0, 10);
-  const lastDay = new Date(from.getTime() + opts.days * 86_400_000 - 1).toISOString().slice(0, 10);
   if (opts.broker) {
     process.stdout.write(`the consumer behind ${opts.broker} writes them to the lake; once it has: kots consolidate --from ${firstDay} --to ${lastDay}\n`);
-  } else if (opts.consolidate) {
-    await consolidateDays(config, lake, quiet, firstDay, lastDay);
+  } else if (consolidation) {
+    await finishConsolidation(consolidation, quiet, firstDay, lastDay, result.elapsedMs);
   }
   process.stdout.write('\nnext: kots challenge events   (what fired)   ·   kots challenge guide   (the investigation, step by step)\n');
 }
 
-async function embedded(opts: SimulateOptions, config: KotsConfig, logger: Logger, lake: Lake, from: Date): Promise<SimulationResult> {
+async function embedded(opts: SimulateOptions, config: KotsConfig, logger: Logger, lake: Lake, from: Date, consolidation: SimulatedDaysConsolidation | undefined): Promise<SimulationResult> {
   const pipeline = await startEmbeddedPipeline(config, lake, logger);
   process.stdout.write(`kots simulate: pipeline in this process (broker ${pipeline.brokerUrl}, lake ${lake.describe()})\n`);
   try {
     // Our own agents next to the lake: a wide window lets one group commit carry hundreds of readings.
     const agents = { ...config, agent: { ...config.agent, maxInFlight: SIMULATION_IN_FLIGHT } };
-    const result = await simulate(opts, agents, logger, from, pipeline.brokerUrl, join(config.up.stateDir, 'simulate-spool'));
+    const result = await simulate(opts, agents, logger, from, pipeline.brokerUrl, join(config.up.stateDir, 'simulate-spool'), () => consolidation?.poke());
     const stats = pipeline.bus.pipeline.stats;
     process.stdout.write(`written to the lake: ${number.format(stats.written)} readings in ${number.format(stats.files)} files, ${number.format(stats.events)} surreal events\n`);
     return result;
@@ -58,7 +60,7 @@ async function throughBroker(opts: SimulateOptions, config: KotsConfig, logger: 
   return simulate(opts, config, logger, from, url, config.agent.spoolDir);
 }
 
-async function simulate(opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date, brokerUrl: string, spoolDir: string): Promise<SimulationResult> {
+async function simulate(opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date, brokerUrl: string, spoolDir: string, onTick?: () => void): Promise<SimulationResult> {
   const view = progressView();
   const stall = stallWatch(brokerUrl);
   try {
@@ -71,6 +73,7 @@ async function simulate(opts: SimulateOptions, config: KotsConfig, logger: Logge
       onProgress: (p) => {
         view.update(p);
         stall(p.acked);
+        onTick?.();
       },
     });
   } finally {
@@ -98,26 +101,20 @@ function stallWatch(brokerUrl: string): (acked: number) => void {
   };
 }
 
-async function consolidateDays(config: KotsConfig, lake: Lake, logger: Logger, firstDay: string, lastDay: string): Promise<void> {
+async function finishConsolidation(consolidation: SimulatedDaysConsolidation, logger: Logger, firstDay: string, lastDay: string, simulationMs: number): Promise<void> {
   const started = Date.now();
-  const duck = await openDuck(config);
-  let readings = 0;
-  let partitions = 0;
+  let summary;
   try {
-    for (const date of dateRange(firstDay, lastDay)) {
-      if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2Kconsolidating ${date}`);
-      // One pass over the day for all its cities (lakehouse/consolidate.ts).
-      for (const result of await consolidateDay({ lake, connection: duck.connection, retentionHours: config.consolidate.rawRetentionHours }, date)) {
-        readings += result.rows;
-        if (result.status !== 'empty') partitions++;
-      }
-    }
+    summary = await consolidation.finish((day) => {
+      if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2Kconsolidating ${day}`);
+    });
   } catch (error) {
     logger.error({ err: (error as Error).message }, 'consolidation failed');
     throw new KotsError('LAKE_UNAVAILABLE', `consolidating the simulated days failed: ${(error as Error).message}; the raw files are all there, run kots consolidate --from ${firstDay} --to ${lastDay}`, { cause: error });
-  } finally {
-    duck.close();
   }
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K');
-  process.stdout.write(`consolidated ${firstDay} … ${lastDay}: ${number.format(readings)} readings in ${partitions} city-days, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `consolidated ${firstDay} … ${lastDay}: ${number.format(summary.readings)} readings in ${summary.cityDays} city-days, ` +
+      `${((Date.now() - started) / 1000).toFixed(1)} s after the simulation (settled days were compacted during its ${(simulationMs / 1000).toFixed(1)} s)\n`,
+  );
 }
