@@ -3,12 +3,23 @@
 -- and how long had the city been reporting? Compare the rows that fired with those that did not.
 SET VARIABLE event_id = 3;
 
-WITH ordered AS (
-  SELECT city, current_time_utc, weather_description, event_id,
-         max(CASE WHEN coalesce(rain_1h, 0) + coalesce(snow_1h, 0) > 0 THEN current_time_utc END)
-           OVER (PARTITION BY city ORDER BY current_time_utc ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_precipitation,
-         min(current_time_utc) OVER (PARTITION BY city) AS city_first
+-- Only the readings in question look back (an ASOF join to the city's last precipitation before
+-- them), rather than a window over every reading of every city: it stays fast on a large lake.
+WITH candidates AS (
+  SELECT city, current_time_utc, weather_description, event_id
   FROM readings
+  WHERE weather_description IN (SELECT DISTINCT weather_description FROM readings WHERE event_id = getvariable('event_id'))
+),
+precipitation AS (
+  SELECT city, current_time_utc AS at
+  FROM readings
+  WHERE coalesce(rain_1h, 0) + coalesce(snow_1h, 0) > 0 AND city IN (SELECT city FROM candidates)
+),
+ordered AS (
+  SELECT c.*, p.at AS previous_precipitation, f.city_first
+  FROM candidates c
+  ASOF LEFT JOIN precipitation p ON c.city = p.city AND c.current_time_utc > p.at
+  JOIN (SELECT city, min(current_time_utc) AS city_first FROM readings GROUP BY city) f ON f.city = c.city
 )
 SELECT weather_description,
        event_id = getvariable('event_id')                                                       AS fired,
@@ -18,6 +29,5 @@ SELECT weather_description,
        count(*) FILTER (WHERE previous_precipitation IS NULL)                                   AS never_precip_before,
        round(min(date_diff('minute', city_first, current_time_utc)) / 60.0, 1)                  AS min_h_reporting
 FROM ordered
-WHERE weather_description IN (SELECT DISTINCT weather_description FROM readings WHERE event_id = getvariable('event_id'))
 GROUP BY ALL
 ORDER BY weather_description, fired;

@@ -50,9 +50,9 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const UPLOADS_AT_ONCE = 4;
 /** Days leased and listed together by one run of consolidateDays. */
-const DAYS_PER_RUN = 8;
-/** Raw rows (with duplicates) one DuckDB pass holds in its temporary table: a few hundred MB. */
-const MAX_ROWS_PER_PASS = 2_000_000;
+const DAYS_PER_RUN = 31;
+/** Raw rows (with duplicates) one DuckDB pass holds in its temporary table: about 1 GB at most. */
+const MAX_ROWS_PER_PASS = 4_000_000;
 
 export type ConsolidationStep = 'listed' | 'superseded-removed' | 'part-written' | 'verified' | 'manifest-written' | 'raw-removed';
 
