@@ -4,28 +4,52 @@
  * the rate at which a bare kafkajs consumer only reads the same topic (the
  * ceiling set by the Kafka client on this machine).
  *
- *   . scripts/servers/env.sh && npx tsx bench/consumer-throughput.ts [readings=100000]
+ * `kots consumer` runs as its own process, as in production, so its peak RSS
+ * (VmHWM) is the consumer's alone; progress is read from its /metrics. The
+ * clock starts when its metrics server answers (the consumer has started
+ * joining the group, as the reference has when its clock starts).
+ *
+ *   . scripts/servers/env.sh && npx tsx bench/consumer-throughput.ts [readings=100000] [--profile DIR] [--node-options "FLAGS"]
+ *
+ * --profile DIR writes a V8 CPU profile of the consumer process into DIR; --node-options passes
+ * Node flags to it (e.g. "--max-old-space-size=96 --max-semi-space-size=4" to cap the V8 heap).
  */
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
-import { startKafkaConsumer } from '../consumer/kafka-consumer.js';
 import { createKafka, ensureTopics } from '../core/kafka.js';
-import { openLake } from '../core/lake/index.js';
 import { silentLogger } from '../core/log.js';
+import { freePort } from '../test/helpers/own-servers.js';
+import { spawnKots } from '../test/helpers/processes.js';
 import { createBucket, testConfig, testEnvironment, uniqueName } from '../test/helpers/servers.js';
 import { produceReadings, simulatedReadings } from '../test/helpers/streams.js';
 
-const total = Number(process.argv[2] ?? 100_000);
-const perCity = Math.ceil(total / 6);
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args.splice(at, 2)[1] : undefined;
+};
+const profileDir = option('--profile');
+const nodeOptions = option('--node-options')?.split(' ') ?? [];
+const total = Number(args[0] ?? 100_000);
+const cities = 6;
 
 const env = testEnvironment(await createBucket(uniqueName('bench')));
 const config = testConfig(env, { 'kafka.partitions': 3 });
 await ensureTopics(createKafka(config.kafka, silentLogger), config.kafka);
-const readings = simulatedReadings(perCity, { stepMinutes: 10 }).slice(0, total);
-const bytes = readings.reduce((n, r) => n + JSON.stringify(r).length, 0);
-await produceReadings(config.kafka.brokers, config.kafka.weatherTopic, readings);
-console.log(`topic ${config.kafka.weatherTopic}: ${readings.length} readings, ${(bytes / 1e6).toFixed(1)} MB of JSON, 3 partitions, 6 cities, ${Math.round(perCity / 144)} simulated days`);
+// Produced a slice at a time, so the bench itself holds little while it runs.
+let bytes = 0;
+const perSlice = 6_000;
+for (let done = 0; done < total; done += perSlice) {
+  const count = Math.min(perSlice, total - done);
+  const from = new Date(Date.UTC(2026, 0, 1) + (done / cities) * 10 * 60_000);
+  const slice = simulatedReadings(Math.ceil(count / cities), { from, stepMinutes: 10 }).slice(0, count);
+  bytes += slice.reduce((n, r) => n + JSON.stringify(r).length, 0);
+  await produceReadings(config.kafka.brokers, config.kafka.weatherTopic, slice);
+}
+console.log(`topic ${config.kafka.weatherTopic}: ${total} readings, ${(bytes / 1e6).toFixed(1)} MB of JSON, 3 partitions, ${cities} cities, ${Math.round(total / cities / 144)} simulated days`);
 
 // Reference: a bare kafkajs consumer that only reads.
+let referenceRate: number;
 {
   const kafka = new Kafka({ clientId: 'bench-ref', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('bench-ref') });
@@ -38,32 +62,63 @@ console.log(`topic ${config.kafka.weatherTopic}: ${readings.length} readings, ${
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         seen += batch.messages.length;
-        if (seen >= readings.length) resolve();
+        if (seen >= total) resolve();
       },
     });
   });
   const seconds = (performance.now() - started) / 1000;
   await consumer.disconnect();
-  console.log(`reference, kafkajs read only:        ${Math.round(readings.length / seconds).toLocaleString('en')} records/s (${seconds.toFixed(1)} s)`);
+  referenceRate = total / seconds;
+  console.log(`reference, kafkajs read only:        ${Math.round(referenceRate).toLocaleString('en')} records/s (${seconds.toFixed(1)} s)`);
 }
 
-// kots consumer: Kafka -> events -> Parquet -> S3 -> commit.
+// kots consumer: Kafka -> events -> Parquet -> S3 -> commit, in its own process.
 {
-  const lake = openLake(config.lake);
-  const handle = await startKafkaConsumer({ config, lake, logger: silentLogger });
+  const port = await freePort();
+  const child = spawnKots(['consumer'], { ...env, KOTS_KAFKA_PARTITIONS: '3', KOTS_CONSUMER_METRICS_PORT: String(port) }, [
+    ...nodeOptions,
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ]);
+  const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const scrape = async () => {
+    try {
+      return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    } catch {
+      return undefined;
+    }
+  };
+  while ((await scrape()) === undefined) {
+    if (child.child.exitCode !== null) throw new Error(`kots consumer exited:\n${child.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const first = (await scrape()) ?? '';
   const started = performance.now();
-  let peakRss = 0;
-  while (handle.pipeline.stats.written < readings.length) {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  let text = '';
+  while (metric(text, 'kots_consumer_records_written_total') < total) {
+    if (child.child.exitCode !== null) throw new Error(`kots consumer exited:\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 100));
+    text = (await scrape()) ?? text;
   }
   const seconds = (performance.now() - started) / 1000;
-  const { files, events } = handle.pipeline.stats;
-  await handle.stop();
+  const mib = (name: string) => `${(metric(text, name) / 2 ** 20).toFixed(0)} MiB`;
+  console.log(`consumer memory at the end: resident ${mib('process_resident_memory_bytes')}, V8 heap ${mib('nodejs_heap_size_total_bytes')} (used ${mib('nodejs_heap_size_used_bytes')}), external ${mib('nodejs_external_memory_bytes')}`);
+  const peakRss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.child.pid}/status`, 'utf8'))![1]) * 1024;
+  // CPU seconds the consumer spent (all its threads, DuckDB's included) while it worked: on a shared machine a steadier figure than the wall time.
+  const cpuSeconds = metric(text, 'process_cpu_seconds_total') - metric(first, 'process_cpu_seconds_total');
+  await child.kill('SIGTERM');
+
+  const rate = total / seconds;
   console.log(
-    `kots consumer, Kafka -> Parquet on S3: ${Math.round(readings.length / seconds).toLocaleString('en')} records/s (${seconds.toFixed(1)} s), ` +
-      `${files} objects, ${events} events, batch ${config.consumer.batchMaxRecords} records, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+    `kots consumer, Kafka -> Parquet on S3: ${Math.round(rate).toLocaleString('en')} records/s (${seconds.toFixed(1)} s), ` +
+      `${metric(text, 'kots_consumer_lake_objects_written_total')} objects, ${metric(text, 'kots_consumer_events_total')} events, ` +
+      `batch ${config.consumer.batchMaxRecords} records, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
   );
+  const batches = metric(text, 'kots_consumer_batch_write_seconds_count');
+  console.log(
+    `consumer CPU: ${cpuSeconds.toFixed(1)} s, ${((cpuSeconds * 1e6) / total).toFixed(0)} µs a record; ` +
+      `${batches} batches, ${(metric(text, 'kots_consumer_batch_write_seconds_sum') / batches).toFixed(2)} s to write one on average`,
+  );
+  console.log(`ratio: ${(rate / referenceRate).toFixed(2)}x the bare read`);
 }
-console.log(`command: . scripts/servers/env.sh && npx tsx bench/consumer-throughput.ts ${total}`);
+console.log(`command: . scripts/servers/env.sh && npx tsx bench/consumer-throughput.ts ${total}${nodeOptions.length ? ` --node-options "${nodeOptions.join(' ')}"` : ''}`);
 process.exit(0);

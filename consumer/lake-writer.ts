@@ -1,40 +1,87 @@
-/** Writes one partition batch as Parquet objects, one per (date, city), with deterministic names. */
-import { type Lake, rawObjectKey, utcDate, type WeatherRow } from '../core/lake/index.js';
-import type { ParquetEncoder } from '../core/lake/parquet.js';
+/**
+ * Writes one partition batch as Parquet objects, one per (date, city), with
+ * deterministic names (topic, partition, first and last offset of the group).
+ * The batch is encoded in one DuckDB pass; the uploads overlap.
+ */
+import { type Lake, rawObjectKey, type WeatherRow } from '../core/lake/index.js';
+import { WeatherColumns, type ParquetEncoder } from '../core/lake/parquet.js';
+import { KotsError } from '../core/errors.js';
 
 const UPLOAD_CONCURRENCY = 8;
 
-export async function writeBatchToLake(
-  lake: Lake,
-  encoder: ParquetEncoder,
-  topic: string,
-  partition: number,
-  rows: readonly WeatherRow[],
-): Promise<string[]> {
-  const groups = new Map<string, WeatherRow[]>();
-  for (const row of rows) {
-    const group = `${utcDate(row.current_time_utc as Date)}|${row.city_slug}`;
-    let list = groups.get(group);
-    if (!list) groups.set(group, (list = []));
-    list.push(row);
+interface GroupRange {
+  city: string;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  rows: number;
+}
+
+/** The rows of one partition batch, gathered column by column as they arrive, with each (date, city)'s offsets. */
+export class LakeBatch {
+  readonly columns = new WeatherColumns();
+  private readonly groups = new Map<string, GroupRange>();
+
+  get length(): number {
+    return this.columns.length;
   }
-  const objects: Array<{ key: string; body: Uint8Array }> = [];
-  for (const [group, groupRows] of groups) {
-    const [date, city] = group.split('|') as [string, string];
-    const offsets = groupRows.map((r) => r.kafka_offset as bigint);
-    const key = rawObjectKey({
-      date,
-      city,
-      topic,
-      partition,
-      firstOffset: offsets.reduce((a, b) => (b < a ? b : a)),
-      lastOffset: offsets.reduce((a, b) => (b > a ? b : a)),
-    });
-    objects.push({ key, body: await encoder.encode(groupRows) });
+
+  add(row: WeatherRow): void {
+    const date = this.columns.push(row);
+    const city = row.city_slug as string;
+    const offset = row.kafka_offset as bigint;
+    const key = `${date}/${city}`;
+    const range = this.groups.get(key);
+    if (!range) this.groups.set(key, { city, firstOffset: offset, lastOffset: offset, rows: 1 });
+    else {
+      if (offset < range.firstOffset) range.firstOffset = offset;
+      if (offset > range.lastOffset) range.lastOffset = offset;
+      range.rows++;
+    }
   }
-  // Encoding is CPU work done one after another; the uploads are network waits, so they overlap.
+
+  range(date: string, city: string): GroupRange | undefined {
+    return this.groups.get(`${date}/${city}`);
+  }
+
+  /** Rows per city slug. */
+  rowsPerCity(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const { city, rows } of this.groups.values()) out.set(city, (out.get(city) ?? 0) + rows);
+    return out;
+  }
+
+  static of(rows: readonly WeatherRow[]): LakeBatch {
+    const batch = new LakeBatch();
+    for (const row of rows) batch.add(row);
+    return batch;
+  }
+}
+
+export interface RawObject {
+  key: string;
+  body: Uint8Array;
+}
+
+/** Encodes a partition batch into its lake objects (one per date and city), named by their offsets. */
+export async function encodeBatch(encoder: ParquetEncoder, topic: string, partition: number, rows: readonly WeatherRow[] | LakeBatch): Promise<RawObject[]> {
+  const batch = rows instanceof LakeBatch ? rows : LakeBatch.of(rows);
+  if (batch.length === 0) return [];
+  const files = await encoder.encodeByDateAndCity(batch.columns);
+  return files.map(({ date, city, body }) => {
+    const range = batch.range(date, city);
+    if (!range) throw new KotsError('LAKE_INCONSISTENT', `the encoder wrote ${date}/${city}, which is not in the batch`);
+    return { key: rawObjectKey({ date, city, topic, partition, firstOffset: range.firstOffset, lastOffset: range.lastOffset }), body };
+  });
+}
+
+/** Uploads the objects, several at a time (network waits overlap); returns their keys. */
+export async function putObjects(lake: Lake, objects: readonly RawObject[]): Promise<string[]> {
   for (let i = 0; i < objects.length; i += UPLOAD_CONCURRENCY) {
     await Promise.all(objects.slice(i, i + UPLOAD_CONCURRENCY).map(({ key, body }) => lake.put(key, body)));
   }
   return objects.map((o) => o.key);
+}
+
+export async function writeBatchToLake(lake: Lake, encoder: ParquetEncoder, topic: string, partition: number, rows: readonly WeatherRow[] | LakeBatch): Promise<string[]> {
+  return putObjects(lake, await encodeBatch(encoder, topic, partition, rows));
 }

@@ -11,7 +11,8 @@ import { ParquetEncoder } from '../core/lake/parquet.js';
 import { parseReading, type Reading } from '../core/reading.js';
 import { retryUntilDone } from '../core/retry.js';
 import { detectEvent, ORIGINAL_RULES, type DetectedEvent, type RuleSet } from './events/index.js';
-import { writeBatchToLake } from './lake-writer.js';
+import { encodeBatch, LakeBatch, putObjects } from './lake-writer.js';
+import type { PipelineMetrics } from './metrics.js';
 
 export interface SurrealAlert {
   readingId: string;
@@ -47,10 +48,11 @@ export interface PipelineOptions {
   hooks: PipelineHooks;
   /** The ten rules to label with: the original unless a game master drew a variant (events/variant.ts). */
   rules?: RuleSet;
+  metrics?: PipelineMetrics;
 }
 
 interface PartitionBatch {
-  rows: WeatherRow[];
+  rows: LakeBatch;
   alerts: SurrealAlert[];
   bytes: number;
   openedAt: number;
@@ -74,6 +76,8 @@ export interface PipelineStats {
   bufferedBytes: number;
   perCity: Record<string, number>;
   lakeErrors: number;
+  /** False from a failed lake write until the next one succeeds. */
+  lakeHealthy: boolean;
   lastError?: string;
 }
 
@@ -84,7 +88,7 @@ export class WeatherPipeline {
   private generation = 0;
   private bufferedBytes = 0;
   private bufferWaiters: Array<() => void> = [];
-  readonly stats: PipelineStats = { received: 0, written: 0, deadLettered: 0, events: 0, files: 0, bufferedRecords: 0, bufferedBytes: 0, perCity: {}, lakeErrors: 0 };
+  readonly stats: PipelineStats = { received: 0, written: 0, deadLettered: 0, events: 0, files: 0, bufferedRecords: 0, bufferedBytes: 0, perCity: {}, lakeErrors: 0, lakeHealthy: true };
 
   private readonly rules: RuleSet;
 
@@ -96,6 +100,7 @@ export class WeatherPipeline {
   async accept(partition: number, records: readonly BusRecord[]): Promise<void> {
     if (records.length === 0) return;
     const state = this.partitionState(partition);
+    const receivedBefore = this.stats.received;
     for (const record of records) {
       if (state.batch && record.offset <= state.batch.lastOffset) continue; // re-delivered inside a live batch
       this.stats.received++;
@@ -107,19 +112,21 @@ export class WeatherPipeline {
         await this.deadLetter(partition, state, record, verdict.reason);
         (state.batch ??= emptyBatch()).lastOffset = record.offset;
         this.stats.deadLettered++;
+        this.options.metrics?.deadLettered();
         continue;
       }
       const batch = (state.batch ??= emptyBatch());
       batch.lastOffset = record.offset;
       const detected = detectEvent(verdict.reading, this.rules);
       const row = flattenReading(verdict.reading, record, detected ?? NO_EVENT);
-      batch.rows.push(row);
+      batch.rows.add(row);
       batch.bytes += record.value.length;
       this.bufferedBytes += record.value.length;
       if (detected) batch.alerts.push(toAlert(verdict.reading, detected, row));
       if (batch.rows.length >= this.options.batchMaxRecords) this.startFlush(partition, state);
     }
     this.updateBufferStats();
+    this.options.metrics?.received(this.stats.received - receivedBefore);
     if (this.bufferedBytes > this.options.maxBufferedBytes) {
       this.flushAged(0);
       this.options.logger.debug({ partition, bufferedBytes: this.bufferedBytes }, 'buffers full: waiting for batches to be written before taking more');
@@ -212,34 +219,55 @@ export class WeatherPipeline {
     if (!batch) return;
     state.batch = undefined;
     const nextOffset = batch.lastOffset + 1n;
-    state.flushing = state.flushing.then(() => this.writeAndCommit(partition, state, batch, nextOffset));
+    const stale = () => state.generation !== this.generation || this.abort.signal.aborted;
+    const started = performance.now();
+    // The batch is encoded and uploaded at once, beside the partition's earlier batches still in
+    // flight (the encoder bounds how many encode together); alerts and commits stay in offset order.
+    const { lake, topic } = this.options;
+    // Encoded once; only the upload is retried while the lake is away.
+    const written = batch.rows.length
+      ? this.retryLake(stale, 'encoding a batch', () => encodeBatch(this.encoder, topic, partition, batch.rows)).then((objects) => this.retryLake(stale, 'writing a batch', () => putObjects(lake, objects)))
+      : Promise.resolve([]);
+    written.catch(() => undefined); // handled where the chain awaits it
+    state.flushing = state.flushing.then(() => this.commitWritten(partition, state, batch, nextOffset, written, { stale, started }));
   }
 
-  private async writeAndCommit(partition: number, state: PartitionState, batch: PartitionBatch, nextOffset: bigint): Promise<void> {
-    const { lake, topic, hooks, logger } = this.options;
-    const stale = () => state.generation !== this.generation || this.abort.signal.aborted;
+  /** Retries a lake action until it succeeds, unless the partition moved or the consumer closes. */
+  private retryLake<T>(stale: () => boolean, what: string, action: () => Promise<T>): Promise<T> {
+    return retryUntilDone(action, {
+      signal: this.abort.signal,
+      // A batch that is never written must never be skipped by a later commit, so even
+      // "permanent" errors (a wrong bucket policy) are retried until an operator fixes them.
+      isRetryable: () => true,
+      onError: (error) => {
+        if (stale()) return false;
+        this.lakeError(error, what);
+        void this.options.hooks.heartbeat?.().catch(() => undefined);
+      },
+    });
+  }
+
+  private async commitWritten(
+    partition: number,
+    state: PartitionState,
+    batch: PartitionBatch,
+    nextOffset: bigint,
+    written: Promise<string[]>,
+    { stale, started }: { stale: () => boolean; started: number },
+  ): Promise<void> {
+    const { hooks, logger } = this.options;
     try {
-      const retry = <T>(what: string, action: () => Promise<T>) =>
-        retryUntilDone(action, {
-          signal: this.abort.signal,
-          // A batch that is never written must never be skipped by a later commit, so even
-          // "permanent" errors (a wrong bucket policy) are retried until an operator fixes them.
-          isRetryable: () => true,
-          onError: (error) => {
-            if (stale()) return false;
-            this.lakeError(error, what);
-            void hooks.heartbeat?.().catch(() => undefined);
-          },
-        });
-      const keys = batch.rows.length ? await retry('writing a batch', () => writeBatchToLake(lake, this.encoder, topic, partition, batch.rows)) : [];
+      const keys = await written;
+      this.stats.lakeHealthy = true;
       if (stale()) return;
-      if (batch.alerts.length) await retry('publishing alerts', () => hooks.publishAlerts?.(batch.alerts) ?? Promise.resolve());
+      if (batch.alerts.length) await this.retryLake(stale, 'publishing alerts', () => hooks.publishAlerts?.(batch.alerts) ?? Promise.resolve());
       if (stale()) return;
       await hooks.commit(partition, nextOffset);
+      this.options.metrics?.written({ records: batch.rows.length, files: keys.length, events: batch.alerts.length, seconds: (performance.now() - started) / 1000 });
       this.stats.written += batch.rows.length;
       this.stats.files += keys.length;
       this.stats.events += batch.alerts.length;
-      for (const row of batch.rows) this.stats.perCity[row.city_slug as string] = (this.stats.perCity[row.city_slug as string] ?? 0) + 1;
+      for (const [city, rows] of batch.rows.rowsPerCity()) this.stats.perCity[city] = (this.stats.perCity[city] ?? 0) + rows;
       logger.debug({ partition, records: batch.rows.length, nextOffset: String(nextOffset), keys }, 'batch written and committed');
     } catch (error) {
       if (!stale()) {
@@ -255,6 +283,8 @@ export class WeatherPipeline {
 
   private lakeError(error: unknown, what: string): void {
     this.stats.lakeErrors++;
+    this.stats.lakeHealthy = false;
+    this.options.metrics?.lakeError();
     this.stats.lastError = errorMessage(error);
     this.options.logger.warn({ err: errorMessage(error) }, `lake unavailable while ${what}; retrying`);
   }
@@ -268,7 +298,7 @@ export class WeatherPipeline {
 }
 
 function emptyBatch(): PartitionBatch {
-  return { rows: [], alerts: [], bytes: 0, openedAt: Date.now(), lastOffset: -1n };
+  return { rows: new LakeBatch(), alerts: [], bytes: 0, openedAt: Date.now(), lastOffset: -1n };
 }
 
 function toAlert(reading: Reading, event: DetectedEvent, row: WeatherRow): SurrealAlert {

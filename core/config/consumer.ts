@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretUrl } from './common.js';
+import { port, secretUrl } from './common.js';
 
 export const consumerSection = z
   .object({
@@ -16,5 +16,7 @@ export const consumerSection = z
     alertsWebhookUrl: secretUrl.optional().describe('Slack-compatible incoming webhook that `kots alerts` posts each surreal event to (retried with back-off).'),
     alertsGroupId: z.string().default('kots-alerts').describe('Consumer group of `kots alerts` (it resumes where it stopped).'),
     maxBufferedBytes: z.number().int().positive().default(64 * 1024 * 1024).describe('Fetching pauses while batches hold more than this.'),
+    metricsPort: port.optional().describe('HTTP port of /metrics (Prometheus: records, lag per partition, batch write latency, buffered bytes, dead letters) and /healthz (0 picks a free port; unset: no HTTP server).'),
+    metricsHost: z.string().default('127.0.0.1').describe('Address the metrics port listens on; 0.0.0.0 lets a Prometheus on another machine scrape it.'),
   })
   .strict();

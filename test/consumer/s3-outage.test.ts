@@ -4,14 +4,13 @@
  * and when S3 returns every reading is written.
  */
 import { readFileSync } from 'node:fs';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { silentLogger } from '../../core/log.js';
 import { openLakeDatabase } from '../../lakehouse/database.js';
 import { spawnKots, waitFor, type KotsProcess } from '../helpers/processes.js';
 import { ownMinio, type OwnServer } from '../helpers/own-servers.js';
-import { servers, testConfig, testEnvironment, uniqueName } from '../helpers/servers.js';
+import { createBucket, testConfig, testEnvironment, uniqueName } from '../helpers/servers.js';
 import { produceReadings, simulatedReadings } from '../helpers/streams.js';
 
 const cleanup: Array<KotsProcess | OwnServer> = [];
@@ -32,10 +31,7 @@ describe('consumer with the S3 server stopped mid-stream', () => {
     const minio = await ownMinio();
     await minio.start();
     cleanup.push(minio);
-    const bucket = uniqueName('outage');
-    const s3 = new S3Client({ endpoint: minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: servers.s3AccessKey, secretAccessKey: servers.s3SecretKey } });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    s3.destroy();
+    const bucket = await createBucket(uniqueName('outage'), minio.endpoint);
 
     const env = { ...testEnvironment(bucket), S3_ENDPOINT: minio.endpoint };
     const config = testConfig(env);

@@ -10,8 +10,8 @@ export interface KotsProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnKots(args: string[], env: Record<string, string>): KotsProcess {
-  const child = spawn(process.execPath, [KOTS_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnKots(args: string[], env: Record<string, string>, nodeOptions: string[] = []): KotsProcess {
+  const child = spawn(process.execPath, [...nodeOptions, KOTS_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

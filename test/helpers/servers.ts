@@ -37,9 +37,10 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function createBucket(name = uniqueName('kots-test')): Promise<string> {
+/** Creates a bucket on the shared S3 server, or on `endpoint` (a test's own MinIO). */
+export async function createBucket(name = uniqueName('kots-test'), endpoint = servers.s3Endpoint): Promise<string> {
   const client = new S3Client({
-    endpoint: servers.s3Endpoint,
+    endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: servers.s3AccessKey, secretAccessKey: servers.s3SecretKey },
