@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/own-servers.js';
-import { KOTS_BIN } from '../helpers/processes.js';
+import { KOTS_BIN, bareEnvironment } from '../helpers/processes.js';
 
 interface Outcome {
   code: number;
@@ -19,8 +19,7 @@ interface Outcome {
 
 function kots(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   const cwd = mkdtempSync(join(tmpdir(), 'kots-errors-'));
-  const base: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !/^(KOTS_|KAFKA_|S3_|AWS_|MQTT_)/.test(key)) base[key] = value;
+  const base = bareEnvironment();
   const started = Date.now();
   return new Promise((resolve) => {
     execFile(process.execPath, [KOTS_BIN, ...args], { cwd, env: { ...base, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KOTS_BIN, waitFor } from '../helpers/processes.js';
+import { KOTS_BIN, terminalEnvironment, waitFor } from '../helpers/processes.js';
 
 interface Outcome {
   code: number;
@@ -19,15 +19,9 @@ interface Outcome {
 
 const cwd = mkdtempSync(join(tmpdir(), 'kots-sql-shell-'));
 
-function bareEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !/^(KOTS_|KAFKA_|S3_|AWS_|MQTT_|TMUX)/.test(key)) env[key] = value;
-  return env;
-}
-
 function sql(args: string[], input?: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [KOTS_BIN, 'sql', ...args], { cwd, env: bareEnvironment(), timeout: 60_000 }, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, [KOTS_BIN, 'sql', ...args], { cwd, env: terminalEnvironment(), timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin!.end(input ?? '');
@@ -118,7 +112,7 @@ afterAll(() => {
 
 describe('kots sql at a terminal', () => {
   it('cuts wide rows to the width, and Ctrl-C clears the line instead of leaving', async () => {
-    execFileSync('tmux', ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'sql', '-x', '60', '-y', '30', '-c', cwd, `${process.execPath} ${KOTS_BIN} sql; echo "EXIT CODE $?"; sleep 600`], { env: { ...bareEnvironment(), TERM: 'xterm-256color' } });
+    execFileSync('tmux', ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'sql', '-x', '60', '-y', '30', '-c', cwd, `${process.execPath} ${KOTS_BIN} sql; echo "EXIT CODE $?"; sleep 600`], { env: { ...terminalEnvironment(), TERM: 'xterm-256color' } });
     await waitFor('the prompt', async () => screen().some((l) => l.startsWith('kots>')), 30_000);
     type("select repeat('x', 200) as wide, 1 as n;", 'Enter');
     await waitFor('the result', async () => screen().some((l) => /^\(1 row\)/.test(l)), 30_000);

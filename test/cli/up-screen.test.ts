@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KOTS_BIN, waitFor } from '../helpers/processes.js';
+import { KOTS_BIN, terminalEnvironment, waitFor } from '../helpers/processes.js';
 
 const COLUMNS = 100;
 const socket = `kots-up-screen-${process.pid}`;
@@ -17,14 +17,6 @@ const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args]
 /** The screen as lines, wrapped lines joined (-J): a line wider than the terminal comes back whole. */
 const screen = () => tmux('capture-pane', '-p', '-J', '-t', 'up').split('\n').map((line) => line.trimEnd());
 const width = (line: string) => [...line].length;
-
-function bareEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !/^(KOTS_|KAFKA_|S3_|AWS_|MQTT_|TMUX)/.test(key)) env[key] = value;
-  }
-  return { ...env, KOTS_BRIDGE_PORT: '0', TERM: 'xterm-256color' };
-}
 
 function checkScreen(lines: string[]): void {
   for (const line of lines) {
@@ -50,7 +42,7 @@ afterAll(() => {
 describe('kots up on a terminal', () => {
   it('draws a screen of words fitted to 100 columns, folds repeated events, and keeps JSON in the log file', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'kots-up-screen-'));
-    const env = bareEnvironment();
+    const env = { ...terminalEnvironment(), KOTS_BRIDGE_PORT: '0' };
     const command = `${process.execPath} ${KOTS_BIN} up; echo "EXIT CODE $?"; sleep 600`;
     execFileSync('tmux', ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'up', '-x', String(COLUMNS), '-y', '40', '-c', cwd, command], { env });
     const seen: string[][] = [];

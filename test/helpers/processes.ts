@@ -49,3 +49,9 @@ export function bareEnvironment(): NodeJS.ProcessEnv {
   }
   return env;
 }
+
+/** bareEnvironment for a test that starts its own tmux: outside any tmux of the person running the tests, with a known terminal. */
+export function terminalEnvironment(): NodeJS.ProcessEnv {
+  const { TMUX: _tmux, TMUX_PANE: _pane, ...env } = bareEnvironment();
+  return { ...env, TERM: 'xterm-256color' };
+}
