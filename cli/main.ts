@@ -59,4 +59,7 @@ function sqlDashC(argv: string[]): string[] {
   return argv.map((arg, i) => (i > sub && arg === '-c' ? '--command' : arg));
 }
 
+// A failure outside the command's own promise (a background task) ends the same way: one line, --debug for the trace.
+process.on('unhandledRejection', reportFatal);
+process.on('uncaughtException', reportFatal);
 program.parseAsync(sqlDashC(process.argv)).catch(reportFatal);
