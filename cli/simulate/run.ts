@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { runSimulation, type SimulationResult } from '../../agent/simulate.js';
 import type { KotsConfig } from '../../core/config/index.js';
 import { KotsError } from '../../core/errors.js';
-import { openLake, type Lake } from '../../core/lake/index.js';
+import { CONSOLIDATED_WEATHER_PREFIX, openLake, RAW_WEATHER_PREFIX, type Lake } from '../../core/lake/index.js';
 import type { Logger } from '../../core/log.js';
 import type { SimulateOptions } from '../commands/simulate.js';
 import { DEFAULT_CITIES } from '../../agent/cities.js';
@@ -24,6 +24,7 @@ export async function runSimulateCommand(opts: SimulateOptions, config: KotsConf
   const lastDay = new Date(from.getTime() + opts.days * 86_400_000 - 1).toISOString().slice(0, 10);
   const consolidation =
     !opts.broker && opts.consolidate ? new SimulatedDaysConsolidation(config, lake, firstDay, lastDay, (config.up.cities ?? DEFAULT_CITIES).length) : undefined;
+  if (!opts.broker) await warnIfDaysHeld(lake, firstDay, lastDay);
   const result = opts.broker ? await throughBroker(opts, config, quiet, from) : await embedded(opts, config, quiet, lake, from, consolidation);
   const seconds = result.elapsedMs / 1000;
   process.stdout.write(
@@ -36,6 +37,20 @@ export async function runSimulateCommand(opts: SimulateOptions, config: KotsConf
     await finishConsolidation(consolidation, quiet, firstDay, lastDay, result.elapsedMs);
   }
   process.stdout.write('\nnext: kots challenge events   (what fired)   ·   kots challenge guide   (the investigation, step by step)\n');
+}
+
+/** A second run over the same days adds a second set of readings (new ids): say so before it starts. */
+async function warnIfDaysHeld(lake: Lake, firstDay: string, lastDay: string): Promise<void> {
+  const days = new Set<string>();
+  for (const prefix of [RAW_WEATHER_PREFIX, CONSOLIDATED_WEATHER_PREFIX]) {
+    for (const key of await lake.list(prefix)) {
+      const day = /date=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
+      if (day && day >= firstDay && day <= lastDay) days.add(day);
+    }
+  }
+  if (days.size > 0) {
+    process.stderr.write(`kots simulate: the lake already holds readings of ${days.size} of these days; the new ones add to them (another --from, or an empty lake, keeps the month clean)\n`);
+  }
 }
 
 async function embedded(opts: SimulateOptions, config: KotsConfig, logger: Logger, lake: Lake, from: Date, consolidation: SimulatedDaysConsolidation | undefined): Promise<SimulationResult> {
