@@ -26,7 +26,10 @@ export function variantStore(config: KotsConfig, lake: Lake): VariantStore {
   if (!address) return lakeStore(lake);
   const path = `${config.vault.pathPrefix}/challenge`;
   const withVault = async <T>(action: (vault: VaultClient) => Promise<T>): Promise<T> => {
-    const vault = await VaultClient.connect({ ...config.vault, address });
+    // A token given as VAULT_TOKEN (the vault CLI's variable) is used to log in but not kept in the
+    // resolved config (core/secrets/resolve.ts), so it is looked up here the same way.
+    const token = config.vault.token ?? process.env.VAULT_TOKEN;
+    const vault = await VaultClient.connect({ ...config.vault, address, ...(token ? { token } : {}) });
     try {
       return await action(vault);
     } finally {
