@@ -47,9 +47,18 @@ export async function buildCli({ quiet = false } = {}) {
   writeFileSync(join(staging, 'inputs.json'), `${JSON.stringify({ builtAt: startedAt, inputs })}\n`);
   const dist = join(root, 'dist', 'cli');
   const old = join(root, 'dist', `cli.${process.pid}.old`);
-  mkdirSync(dist, { recursive: true });
-  renameSync(dist, old);
-  renameSync(staging, dist);
+  // Two builds at once (two test runs in one checkout) may cross here: either result is as fresh.
+  try {
+    renameSync(dist, old);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+  }
+  try {
+    renameSync(staging, dist);
+  } catch (error) {
+    if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+    rmSync(staging, { recursive: true, force: true });
+  }
   rmSync(old, { recursive: true, force: true });
   if (!quiet) process.stdout.write(`built dist/cli/ from ${inputs.length} sources in ${Date.now() - startedAt} ms (${relative(process.cwd(), dist) || '.'})\n`);
 }
