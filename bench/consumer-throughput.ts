@@ -50,6 +50,7 @@ console.log(`topic ${config.kafka.weatherTopic}: ${total} readings, ${(bytes / 1
 
 // Reference: a bare kafkajs consumer that only reads.
 let referenceRate: number;
+let referenceCpu: number;
 {
   const kafka = new Kafka({ clientId: 'bench-ref', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('bench-ref') });
@@ -57,6 +58,7 @@ let referenceRate: number;
   await consumer.subscribe({ topic: config.kafka.weatherTopic, fromBeginning: true });
   let seen = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await new Promise<void>((resolve) => {
     void consumer.run({
       autoCommit: false,
@@ -67,14 +69,17 @@ let referenceRate: number;
     });
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   await consumer.disconnect();
   referenceRate = total / seconds;
-  console.log(`reference, kafkajs read only:        ${Math.round(referenceRate).toLocaleString('en')} records/s (${seconds.toFixed(1)} s)`);
+  referenceCpu = (cpu.user + cpu.system) / total;
+  console.log(`reference, kafkajs read only:        ${Math.round(referenceRate).toLocaleString('en')} records/s (${seconds.toFixed(1)} s), CPU ${referenceCpu.toFixed(0)} µs a record`);
 }
 
 // kots consumer: Kafka -> events -> Parquet -> S3 -> commit, in its own process.
 {
   const port = await freePort();
+  // Default settings: the last, partial batch of each partition waits for consumer.batchMaxAgeMs.
   const child = spawnKots(['consumer'], { ...env, KOTS_KAFKA_PARTITIONS: '3', KOTS_CONSUMER_METRICS_PORT: String(port) }, [
     ...nodeOptions,
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
@@ -111,14 +116,14 @@ let referenceRate: number;
   console.log(
     `kots consumer, Kafka -> Parquet on S3: ${Math.round(rate).toLocaleString('en')} records/s (${seconds.toFixed(1)} s), ` +
       `${metric(text, 'kots_consumer_lake_objects_written_total')} objects, ${metric(text, 'kots_consumer_events_total')} events, ` +
-      `batch ${config.consumer.batchMaxRecords} records, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+      `batch ${config.consumer.batchMaxRecords} records or ${config.consumer.batchMaxAgeMs / 1000} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
   );
   const batches = metric(text, 'kots_consumer_batch_write_seconds_count');
   console.log(
     `consumer CPU: ${cpuSeconds.toFixed(1)} s, ${((cpuSeconds * 1e6) / total).toFixed(0)} µs a record; ` +
       `${batches} batches, ${(metric(text, 'kots_consumer_batch_write_seconds_sum') / batches).toFixed(2)} s to write one on average`,
   );
-  console.log(`ratio: ${(rate / referenceRate).toFixed(2)}x the bare read`);
+  console.log(`ratio: ${(rate / referenceRate).toFixed(2)}x the bare read's rate; it spends ${((cpuSeconds * 1e6) / total / referenceCpu).toFixed(1)}x its CPU a record`);
 }
 console.log(`command: . scripts/servers/env.sh && npx tsx bench/consumer-throughput.ts ${total}${nodeOptions.length ? ` --node-options "${nodeOptions.join(' ')}"` : ''}`);
 process.exit(0);

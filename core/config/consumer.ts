@@ -15,7 +15,12 @@ export const consumerSection = z
     sessionTimeoutMs: z.number().int().min(6000).default(30_000).describe('Kafka group session timeout: how long a dead consumer holds its partitions before the group moves them.'),
     alertsWebhookUrl: secretUrl.optional().describe('Slack-compatible incoming webhook that `kots alerts` posts each surreal event to (retried with back-off).'),
     alertsGroupId: z.string().default('kots-alerts').describe('Consumer group of `kots alerts` (it resumes where it stopped).'),
-    maxBufferedBytes: z.number().int().positive().default(64 * 1024 * 1024).describe('Fetching pauses while batches hold more than this.'),
+    maxBufferedBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024)
+      .describe('Fetching pauses while batches hold more than this many bytes of records (about four full batches of readings; as JavaScript values they take two to three times the bytes).'),
     metricsPort: port.optional().describe('HTTP port of /metrics (Prometheus: records, lag per partition, batch write latency, buffered bytes, dead letters) and /healthz (0 picks a free port; unset: no HTTP server).'),
     metricsHost: z.string().default('127.0.0.1').describe('Address the metrics port listens on; 0.0.0.0 lets a Prometheus on another machine scrape it.'),
   })
