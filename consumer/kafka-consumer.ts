@@ -31,7 +31,7 @@ export interface KafkaConsumerOptions {
 export async function startKafkaConsumer({ config, lake, logger, onAlert }: KafkaConsumerOptions): Promise<ConsumerHandle> {
   const kafka = createKafka(config.kafka, logger, '-consumer');
   await ensureTopics(kafka, config.kafka);
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   await producer.connect();
   const consumer: Consumer = kafka.consumer({
     groupId: config.consumer.groupId,

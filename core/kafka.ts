@@ -3,6 +3,32 @@ import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type SASLOptions } 
 import type { Logger } from 'pino';
 import type { KotsConfig } from './config/index.js';
 
+/**
+ * kafkajs 2.2.4 (its last release) schedules its request-queue check with a timeout computed from
+ * an unset throttle time, a large negative number; Node 24 clamps it to 1 ms, which is what
+ * kafkajs meant, and prints a TimeoutNegativeWarning on every connection (tulios/kafkajs#1751,
+ * fixed upstream in PRs that were never released). Only that warning, raised from inside
+ * kafkajs, is dropped; every other warning, and this one from any other code, is printed
+ * (Node prints it once per process, so one of ours raised after kafkajs' would not show anyway).
+ */
+function dropKafkajsNegativeTimeoutWarning(): void {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const name = warning instanceof Error ? warning.name : type;
+    if (name === 'TimeoutNegativeWarning' && /[\\/]kafkajs[\\/]src[\\/]network[\\/]requestQueue/.test(new Error().stack ?? '')) return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+dropKafkajsNegativeTimeoutWarning();
+
+/** kafkajs messages that are expected in kots' set-up and say nothing an operator should act on. */
+const EXPECTED_KAFKAJS_WARNINGS = [
+  // kots bounds kafkajs' own retries and retries whole sends itself; a record sent twice after
+  // such a retry is removed downstream by its reading id (at least once, exactly once in the lake).
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+];
+
 export function createKafka(config: KotsConfig['kafka'], logger: Logger, clientSuffix = ''): Kafka {
   const kafkaConfig: KafkaConfig = {
     clientId: `${config.clientId}${clientSuffix}`,
@@ -17,7 +43,7 @@ export function createKafka(config: KotsConfig['kafka'], logger: Logger, clientS
       const { message, ...extra } = log;
       const fields = { namespace, ...extra };
       if (level === KafkaLogLevel.ERROR) logger.error(fields, `kafka: ${message}`);
-      else if (level === KafkaLogLevel.WARN) logger.warn(fields, `kafka: ${message}`);
+      else if (level === KafkaLogLevel.WARN && !EXPECTED_KAFKAJS_WARNINGS.includes(String(message))) logger.warn(fields, `kafka: ${message}`);
       else logger.debug(fields, `kafka: ${message}`);
     },
   };
