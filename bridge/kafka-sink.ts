@@ -71,7 +71,10 @@ export class KafkaReadingSink implements ReadingSink {
       (record) =>
         new Promise<void>((resolve, reject) => {
           let queue = this.queues.get(topic);
-          if (!queue) this.queues.set(topic, (queue = []));
+          if (!queue) {
+            queue = [];
+            this.queues.set(topic, queue);
+          }
           queue.push({ record, resolve, reject });
           this.status.inFlight++;
         }),

@@ -67,7 +67,9 @@ export class InProcessBus implements ReadingSink {
       rules,
       hooks: {
         commit: async (partition, next) => this.release(partition, next),
-        publishAlerts: async (alerts) => alerts.forEach((a) => onAlert?.(a)),
+        publishAlerts: async (alerts) => {
+          for (const alert of alerts) onAlert?.(alert);
+        },
       },
     });
     this.groupCommitMs = config.consumer.groupCommitMs;

@@ -15,7 +15,8 @@ export const MAX_READING_BYTES = 16 * 1024;
 // One pattern for both id forms, written without flags so the JSON Schema derived below means the same.
 const READING_ID = /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|[0-7][0-9A-HJKMNP-TV-Z]{25})$/;
 // Control and bidi-override characters let a name spoof what a log or dashboard shows.
-const NO_UNSAFE_TEXT = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]*$/u;
+// \p{Cc} is U+0000-U+001F and U+007F-U+009F.
+const NO_UNSAFE_TEXT = /^[^\p{Cc}\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]*$/u;
 // A lone surrogate (a JSON "\ud800" escape) is no character at all; it turns into U+FFFD wherever it is written out.
 const NO_LONE_SURROGATE = /^\P{Cs}*$/u;
 

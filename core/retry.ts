@@ -32,8 +32,8 @@ export interface RetryOptions extends BackoffOptions {
   signal?: AbortSignal;
   /** Decides which errors are worth another try; default: all but those marked `retryable: false`. */
   isRetryable?: (error: unknown) => boolean;
-  /** Called before each wait; return false to give up and rethrow. */
-  onError?: (error: unknown, attempt: number, delayMs: number) => boolean | void;
+  /** Called before each wait; return false to give up and rethrow (anything else, or nothing, goes on). */
+  onError?: (error: unknown, attempt: number, delayMs: number) => unknown;
 }
 
 /** Retries `action` until it succeeds, the error is not retryable, or the signal aborts. */

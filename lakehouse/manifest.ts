@@ -71,7 +71,7 @@ export function encodeManifest(manifest: ConsolidationManifest): Uint8Array {
 }
 
 export function decodeManifest(key: string, body: Uint8Array): ConsolidationManifest {
-  let parsed;
+  let parsed: ReturnType<typeof manifestSchema.safeParse>;
   try {
     parsed = manifestSchema.safeParse(JSON.parse(Buffer.from(body).toString('utf8')));
   } catch (error) {

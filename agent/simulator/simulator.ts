@@ -197,7 +197,7 @@ export class WeatherSimulator {
 /** Apparent temperature: wind chill when cold and windy, heat index when hot and humid. */
 function feelsLikeC(tempC: number, humidity: number, wind: number): number {
   if (tempC <= 10 && wind > 1.34) {
-    const v = Math.pow(wind * 3.6, 0.16);
+    const v = (wind * 3.6) ** 0.16;
     return 13.12 + 0.6215 * tempC - 11.37 * v + 0.3965 * tempC * v;
   }
   if (tempC >= 27) {

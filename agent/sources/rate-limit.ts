@@ -28,7 +28,10 @@ class KeyLimiter {
 
 export function limiterFor(apiKey: string): KeyLimiter {
   let limiter = limiters.get(apiKey);
-  if (!limiter) limiters.set(apiKey, (limiter = new KeyLimiter()));
+  if (!limiter) {
+    limiter = new KeyLimiter();
+    limiters.set(apiKey, limiter);
+  }
   return limiter;
 }
 

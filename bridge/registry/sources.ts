@@ -152,7 +152,11 @@ export class VaultRegistrySource implements RegistrySource {
       version,
       registry: () => {
         if (typeof data.registry === 'string') return parseRegistryYaml(data.registry, this.description);
-        const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+        const parse = (v: unknown): unknown => {
+          if (typeof v !== 'string') return v;
+          const parsed: unknown = JSON.parse(v);
+          return parsed;
+        };
         return parseRegistry({ devices: parse(data.devices), users: parse(data.users) }, this.description);
       },
     };

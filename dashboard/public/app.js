@@ -111,6 +111,15 @@ async function api(path, options = {}) {
   return body;
 }
 
+/**
+ * Lets a loader run on: loaders show their own failures on the page, so what
+ * reaches here is a bug, and it goes to the console instead of vanishing.
+ * @param {Promise<void>} loading
+ */
+function inBackground(loading) {
+  loading.catch((error) => console.error('dashboard: unexpected failure', error));
+}
+
 /** @param {unknown} error */
 const errorText = (error) => (error instanceof Error ? error.message : String(error));
 
@@ -411,15 +420,15 @@ function selectChartCity(slug) {
   state.chartCity = slug;
   $('chart-city', HTMLSelectElement).value = slug;
   for (const tile of document.querySelectorAll('.tile')) tile.classList.toggle('selected', tile.getAttribute('data-city') === slug);
-  loadHistory();
+  inBackground(loadHistory());
 }
 
 /** @param {string} period */
 function selectPeriod(period) {
   state.period = period;
   for (const button of $('periods').querySelectorAll('button')) button.setAttribute('aria-pressed', String(button.dataset.period === period));
-  loadHistory();
-  loadHeatmap();
+  inBackground(loadHistory());
+  inBackground(loadHeatmap());
 }
 
 const chartCitySelect = $('chart-city', HTMLSelectElement);
@@ -434,7 +443,7 @@ function eventMarkers() {
           const events = state.series?.events ?? [];
           const { ctx } = u;
           const { top, height } = u.bbox;
-          const { min = -Infinity, max = Infinity } = u.scales['x'] ?? {};
+          const { min = -Infinity, max = Infinity } = u.scales.x ?? {};
           ctx.save();
           ctx.strokeStyle = 'rgba(244, 184, 96, .75)';
           ctx.fillStyle = '#f4b860';
@@ -513,7 +522,7 @@ function buildCharts() {
         scales: { x: { time: true } },
         axes: [
           { ...axis, show: i === CHARTS.length - 1, size: i === CHARTS.length - 1 ? 48 : 0 },
-          { ...axis, size: 52, values: (u, values) => values.map((v) => `${v}${spec.unit === '%' ? '%' : ''}`) },
+          { ...axis, size: 52, values: (_u, values) => values.map((v) => `${v}${spec.unit === '%' ? '%' : ''}`) },
         ],
         series: [{}, { label: `${spec.label} (${spec.unit})`, stroke: spec.colour, fill: spec.fill, width: 2, spanGaps: false, points: { show: false } }],
       },
@@ -651,13 +660,13 @@ function renderMapCity(city, pulse = true) {
   const tempC = city.current?.tempC;
   if (!group) {
     group = svg('g', { 'data-city': city.slug });
-    group.append(svg('circle', { class: 'dot', cx: x, cy: y, r: 2.6 }), svg('text', { class: 'label', x: x + 4, y: y + 2.2 }));
+    group.append(svg('circle', { class: 'city-dot', cx: x, cy: y, r: 2.6 }), svg('text', { class: 'label', x: x + 4, y: y + 2.2 }));
     group.append(svg('title', {}, city.name));
     group.addEventListener('click', () => selectChartCity(city.slug));
     layer.append(group);
     placeLabels();
   }
-  group.querySelector('.dot')?.setAttribute('fill', tempColour(tempC));
+  group.querySelector('.city-dot')?.setAttribute('fill', tempColour(tempC));
   group.querySelector('.label')?.replaceChildren(document.createTextNode(`${city.name} `), svg('tspan', { class: 't' }, tempC == null ? '' : `${Math.round(tempC)}°`));
   if (pulse && city.latestEvent && Date.now() - Date.parse(city.latestEvent.observedAt) < 5000) {
     const ring = svg('circle', { class: 'pulse', cx: x, cy: y, r: 2 });
@@ -671,7 +680,7 @@ function placeLabels() {
   /** @type {Array<{ x: number; y: number }>} */
   const placed = [];
   const labels = [...document.querySelectorAll('#map-cities g')]
-    .map((g) => ({ dot: g.querySelector('.dot'), label: g.querySelector('.label') }))
+    .map((g) => ({ dot: g.querySelector('.city-dot'), label: g.querySelector('.label') }))
     .map(({ dot, label }) => ({ label, x: Number(dot?.getAttribute('cx')), y: Number(dot?.getAttribute('cy')) }))
     .sort((a, b) => a.y - b.y);
   for (const item of labels) {
@@ -685,10 +694,12 @@ function placeLabels() {
 // ---------- fleet ----------
 
 // A large fleet sends many device updates: redraw the table at most twice a second.
-let fleetTimer;
+let fleetScheduled = false;
 function scheduleFleet() {
-  fleetTimer ??= setTimeout(() => {
-    fleetTimer = undefined;
+  if (fleetScheduled) return;
+  fleetScheduled = true;
+  setTimeout(() => {
+    fleetScheduled = false;
     renderFleet();
   }, 500);
 }
@@ -732,8 +743,8 @@ setInterval(() => {
 // History from the lake catches up with what the consumer wrote.
 setInterval(() => {
   if ($('app').hidden) return;
-  loadHistory();
-  loadHeatmap();
+  inBackground(loadHistory());
+  inBackground(loadHeatmap());
 }, 30000);
 
 // ---------- boot ----------
