@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseReading, type Reading } from '../../core/reading.js';
 import { DEFAULT_CITIES, startAgent, type AgentHandle } from '../../agent/index.js';
+import type { HealthMessage } from '../../agent/health.js';
 import { runSimulation } from '../../agent/simulate.js';
 import { startTestBroker, waitFor, type TestBroker } from './broker.js';
 import { testAgentConfig } from './config.js';
@@ -111,7 +112,7 @@ describe('startAgent', () => {
     cleanups.push(() => agent.stop());
     await waitFor(() => agent.settings().origin === 'remote', 'the remote settings');
     expect(agent.settings()).toMatchObject({ intervalMinSeconds: 0.5, intervalMaxSeconds: 0.6, healthIntervalSeconds: 0.1 });
-    const health = () => broker.received.filter((m) => m.topic === 'kots/v1/takamatsu/dev-test/health').map((m) => JSON.parse(m.payload));
+    const health = () => broker.received.filter((m) => m.topic === 'kots/v1/takamatsu/dev-test/health').map((m) => JSON.parse(m.payload) as HealthMessage);
     await waitFor(() => health().some((h) => h.settings.origin === 'remote'), 'a health message with the remote settings');
     expect(health().at(-1)).toMatchObject({ device_id: 'dev-test', spool: { depth: expect.any(Number), dropped: 0 }, versions: { node: process.versions.node } });
     // Slower intervals are in force: at most a couple of readings in a second (config file says every 10-30 ms).

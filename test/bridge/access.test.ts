@@ -70,7 +70,13 @@ describe('authentication', () => {
     expect(await bGone).toBe(true);
     await expect(login('dev-b', 'secret-of-dev-b')).rejects.toMatchObject({ code: 4 });
     await writeRegistryFile(t.registryFile!, registry);
-    await waitFor('dev-b admitted again', async () => (await login('dev-b', 'secret-of-dev-b').then((c) => (c.end(true), true), () => false)) || undefined, 10_000);
+    await waitFor('dev-b admitted again', async () => (await login('dev-b', 'secret-of-dev-b').then(
+          (c) => {
+            c.end(true);
+            return true;
+          },
+          () => false,
+        )) || undefined, 10_000);
   });
 });
 

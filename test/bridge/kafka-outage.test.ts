@@ -91,7 +91,12 @@ it('every reading is in `weather` after Kafka was stopped for 30 s mid-stream', 
     expect(agents.some((a) => a.stats().spooled > 0)).toBe(true);
     await kafka('start');
 
-    await Promise.all(agents.map(async (a) => (await a.finished, await a.drained())));
+    await Promise.all(
+      agents.map(async (a) => {
+        await a.finished;
+        await a.drained();
+      }),
+    );
     expect(agents.map((a) => [a.stats().taken, a.stats().spooled, a.stats().dropped])).toEqual(CITIES.map(() => [READINGS_EACH, 0, 0]));
     expect(await health()).toBe(200);
     const records = await readTopic(brokers, config.kafka.weatherTopic, READINGS_EACH * CITIES.length, 60_000);

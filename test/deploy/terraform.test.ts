@@ -16,6 +16,9 @@ const TF_DIR = join(ROOT, 'terraform');
 type Hcl = Record<string, unknown>;
 
 /** python-hcl2 wraps attribute values in one-element lists; this takes them out. */
+/** Terraform's interpolation of an expression, as the parsed HCL carries it: interpolation('var.x') is "${var.x}". */
+const interpolation = (expression: string): string => `\${${expression}}`;
+
 function one<T = unknown>(value: unknown): T {
   return (Array.isArray(value) && value.length === 1 ? value[0] : value) as T;
 }
@@ -135,26 +138,26 @@ describe('terraform/', () => {
     const raw = rules.find((rule) => one(rule.id) === 'expire-raw')!;
     // Only raw objects consolidation verified and tagged expire (lakehouse/consolidate.ts, CONSOLIDATED_TAG).
     const rawFilter = one<Hcl>(one<Hcl>(raw.filter).and);
-    expect(one(rawFilter.prefix)).toBe('${local.raw_prefix}');
+    expect(one(rawFilter.prefix)).toBe(interpolation('local.raw_prefix'));
     expect(one(rawFilter.tags)).toEqual({ [CONSOLIDATED_TAG.key]: CONSOLIDATED_TAG.value });
-    expect(one(one<Hcl>(raw.expiration).days)).toBe('${var.raw_retention_days}');
+    expect(one(one<Hcl>(raw.expiration).days)).toBe(interpolation('var.raw_retention_days'));
   });
 
   it('gives each identity only its part of the lake', () => {
     // consumer: writes raw/ (and its own _state/ bookkeeping), reads no lake data
     expect(objectActions('consumer', 'raw')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     expect(objectActions('consumer', 'consolidated')).toEqual([]);
-    expect(listablePrefixes('consumer')).toEqual(['${local.state_prefix}*']);
+    expect(listablePrefixes('consumer')).toEqual([`${interpolation('local.state_prefix')}*`]);
     // consolidation: reads, tags (once verified) and deletes raw/, writes consolidated/
     expect(objectActions('consolidation', 'raw')).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObjectTagging']);
     expect(objectActions('consolidation', 'consolidated')).toEqual(expect.arrayContaining(['s3:PutObject']));
     expect(objectActions('consolidation', 'state')).toEqual([]);
-    expect(listablePrefixes('consolidation')).toEqual(['${local.consolidated_prefix}*', '${local.raw_prefix}*']);
+    expect(listablePrefixes('consolidation')).toEqual([`${interpolation('local.consolidated_prefix')}*`, `${interpolation('local.raw_prefix')}*`]);
     // analyst (and MotherDuck): reads consolidated/ only
     expect(objectActions('analyst', 'consolidated')).toEqual(['s3:GetObject']);
     expect(objectActions('analyst', 'raw')).toEqual([]);
     expect(objectActions('analyst', 'state')).toEqual([]);
-    expect(listablePrefixes('analyst')).toEqual(['${local.consolidated_prefix}*']);
+    expect(listablePrefixes('analyst')).toEqual([`${interpolation('local.consolidated_prefix')}*`]);
     for (const identity of ['consumer', 'consolidation', 'analyst']) {
       for (const grant of grants(identity)) {
         expect(grant.actions.some((a) => a.includes('*')), `${identity}: no wildcard action`).toBe(false);
@@ -181,8 +184,8 @@ describe('terraform/', () => {
         expect(vault).toMatch(new RegExp(`\\b${key}\\s*=`));
       }
     }
-    for (const path of ['"${id}/lake"', '"consumer/kafka"', '"bridge/kafka"', '"agent/agent"', '"agent/up"']) expect(vault).toContain(path);
-    expect(one(blocks('resource').vault_kv_secret_v2!.kots!.mount)).toBe('${var.vault_kv_mount}');
+    for (const path of [`"${interpolation('id')}/lake"`, '"consumer/kafka"', '"bridge/kafka"', '"agent/agent"', '"agent/up"']) expect(vault).toContain(path);
+    expect(one(blocks('resource').vault_kv_secret_v2!.kots!.mount)).toBe(interpolation('var.vault_kv_mount'));
   });
 
   it('loads the Kestra flows of kestra/ with fileset', () => {

@@ -103,7 +103,12 @@ describe('end to end on real aedes, Kafka and S3', () => {
     const { config, r } = await startSlice(env);
     r.consumers.push(spawnKots(['consumer'], consumerEnv(env)));
     await startAgents(config, r, 100);
-    await Promise.all(r.agents.map(async (a) => (await a.finished, await a.drained())));
+    await Promise.all(
+      r.agents.map(async (a) => {
+        await a.finished;
+        await a.drained();
+      }),
+    );
     expect(r.agents.map((a) => a.stats().acked)).toEqual([100, 100, 100]);
 
     const counts = await waitFor('300 readings in the lake', async () => {
@@ -125,7 +130,12 @@ describe('end to end on real aedes, Kafka and S3', () => {
     await first.kill('SIGKILL');
     expect(first.child.signalCode).toBe('SIGKILL');
     r.consumers.push(spawnKots(['consumer'], consumerEnv(env)));
-    await Promise.all(r.agents.map(async (a) => (await a.finished, await a.drained())));
+    await Promise.all(
+      r.agents.map(async (a) => {
+        await a.finished;
+        await a.drained();
+      }),
+    );
 
     const counts = await waitFor('300 distinct readings in the lake', async () => {
       const c = await lakeCounts(config);

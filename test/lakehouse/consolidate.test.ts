@@ -26,7 +26,9 @@ const ROWS = simulatedRows({ cities: CITIES, from: new Date(`${DAY}T00:00:00Z`),
 const READINGS = distinctReadings(ROWS);
 
 const ducks: Duck[] = [];
-afterAll(() => ducks.forEach((d) => d.close()));
+afterAll(() => {
+  for (const duck of ducks) duck.close();
+});
 
 interface Backend {
   name: string;

@@ -12,12 +12,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CITIES, resolveCity } from '../../agent/cities.js';
 import type { KotsConfig } from '../../core/config/index.js';
-import { LocalLake, openLake, type Lake } from '../../core/lake/index.js';
+import { openLake, type Lake } from '../../core/lake/index.js';
 import { consolidatePartition } from '../../lakehouse/consolidate.js';
-import { openLakeDatabase, type LakeDatabase } from '../../lakehouse/database.js';
+import { openLakeDatabase } from '../../lakehouse/database.js';
 import { openDuck } from '../../lakehouse/duckdb.js';
 import { formatResult, runQuery, writeParquet } from '../../lakehouse/format.js';
-import { connectMotherDuck, motherduckStatements, redactSecrets } from '../../lakehouse/motherduck.js';
+import { connectMotherDuck, motherduckStatements, redactSecrets, type PlannedStatement } from '../../lakehouse/motherduck.js';
 import { spawnKots } from '../helpers/processes.js';
 import { createBucket, testConfig, testEnvironment } from '../helpers/servers.js';
 import { distinctReadings, simulatedRows, writeRawLake } from './fixtures.js';
@@ -129,7 +129,7 @@ describe('MotherDuck (stand-in: MotherDuck cannot be reached from this machine, 
   it('plans the views in md:<database> with the bucket secret stored IN MOTHERDUCK, credentials redacted when shown', async () => {
     const config = testConfig({ ...s3.env, KOTS_DUCKDB_MOTHERDUCK_TOKEN: TOKEN, KOTS_DUCKDB_MOTHERDUCK_DATABASE: 'kots_lake' });
     const db = await openLakeDatabase(s3.config);
-    let plan;
+    let plan: PlannedStatement[];
     try {
       plan = motherduckStatements(config, s3.lake, db.snapshot);
     } finally {

@@ -45,7 +45,8 @@ async function startSshd(dir: string): Promise<{ port: number; sshOptions: strin
       'UsePAM no',
       'StrictModes no',
       'Subsystem sftp /usr/lib/openssh/sftp-server',
-    ].join('\n') + '\n',
+      '',
+    ].join('\n'),
   );
   // sshd insists on its privilege separation folder.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -54,7 +55,10 @@ async function startSshd(dir: string): Promise<{ port: number; sshOptions: strin
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   sshd = child;
   await waitFor(`sshd on port ${port} (${log})`, () => new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.end();
+      resolve(true);
+    });
     socket.on('error', () => resolve(false));
   }), 15_000, 100);
   const hostKey = readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');

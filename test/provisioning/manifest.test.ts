@@ -38,7 +38,7 @@ describe('fleet manifest', () => {
   });
 
   it('reports YAML syntax errors and duplicate ids with their lines', () => {
-    expect(problems('broker: {url: mqtt://a:1\ncities: [')).toMatch(/not valid YAML:\n  - fleet.yaml:\d+:/);
+    expect(problems('broker: {url: mqtt://a:1\ncities: [')).toMatch(/not valid YAML:\n {2}- fleet.yaml:\d+:/);
     const duplicate = problems(['broker: { url: "mqtt://a:1883" }', 'cities:', '  - name: Kochi', '    lat: 33.5', '    lon: 133.5', '    devices:', '      - id: pi-1', '      - id: pi-1'].join('\n'));
     expect(duplicate).toContain('fleet.yaml:8: cities[0].devices[1]: device id "pi-1" is used twice (also at fleet.yaml:7)');
   });
