@@ -52,5 +52,6 @@ process.stdout.write(
     `  kots --help    (tsx sources) ${fmt(helpTsx)}`,
     ...(reexec ? [`  kots --version via ${systemNode} ${systemVersion} (re-exec on Node 24) ${fmt(reexec)}`] : []),
     `  ratio dist/ : tsx  --version ${(median(version) / median(versionTsx)).toFixed(2)}, --help ${(median(help) / median(helpTsx)).toFixed(2)}; above the floor: --version +${(median(version) - median(floor)).toFixed(3)} s`,
-  ].join('\n') + '\n',
+    '',
+  ].join('\n'),
 );

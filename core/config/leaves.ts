@@ -26,6 +26,12 @@ function def(schema: z.ZodType) {
   return (schema as unknown as ZodInternals)._zod.def;
 }
 
+/** The schema a wrapper (default, optional, pipe, array) holds. zod 4 always sets it: a missing one means zod's internals changed. */
+function wrapped(inner: z.ZodType | undefined, wrapper: string): z.ZodType {
+  if (!inner) throw new Error(`config schema walk: a zod ${wrapper} without its inner schema (did zod's internals change?)`);
+  return inner;
+}
+
 function describe(schema: z.ZodType): string | undefined {
   return (schema as unknown as ZodInternals).description;
 }
@@ -44,11 +50,11 @@ export function configLeaves(schema: z.ZodType, path: string[] = []): ConfigLeaf
     const d = def(current);
     if (d.type === 'default' || d.type === 'prefault') {
       defaultValue ??= d.defaultValue;
-      current = d.innerType!;
+      current = wrapped(d.innerType, d.type);
     } else if (d.type === 'optional' || d.type === 'nullable' || d.type === 'readonly') {
-      current = d.innerType!;
+      current = wrapped(d.innerType, d.type);
     } else if (d.type === 'pipe') {
-      current = d.in!;
+      current = wrapped(d.in, d.type);
     } else break;
     description ??= describe(current);
     secret ||= markedSecret(current);
@@ -74,7 +80,7 @@ export function configLeaves(schema: z.ZodType, path: string[] = []): ConfigLeaf
       return leaf(literals.every((v) => typeof v === 'number') ? 'number' : 'string', literals);
     }
     case 'array':
-      return leaf(def(d.element!).type === 'string' ? 'string[]' : 'json');
+      return leaf(def(wrapped(d.element, d.type)).type === 'string' ? 'string[]' : 'json');
     default:
       return leaf('json');
   }

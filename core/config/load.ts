@@ -43,7 +43,10 @@ export function loadConfig(options: LoadOptions = {}): KotsConfig {
   const fromEnv: Array<[ConfigLeaf, string, string]> = [];
   for (const [alias, path] of Object.entries(ENV_ALIASES)) {
     const value = env[alias];
-    if (value !== undefined && value !== '') fromEnv.push([byPath.get(path)!, alias, value]);
+    if (value === undefined || value === '') continue;
+    const leaf = byPath.get(path);
+    if (!leaf) throw new Error(`ENV_ALIASES: ${alias} stands for ${path}, which is not a setting of the schema`);
+    fromEnv.push([leaf, alias, value]);
   }
   for (const leaf of leaves) {
     const name = envName(leaf.path);
@@ -168,11 +171,13 @@ function convertEnv(leaf: ConfigLeaf, text: string): Converted {
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  const last = path.at(-1);
+  if (last === undefined) throw new Error('setPath: a setting path cannot be empty');
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
     if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
     node = node[key] as Record<string, unknown>;
   }
-  node[path[path.length - 1]!] = value;
+  node[last] = value;
 }

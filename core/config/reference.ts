@@ -29,6 +29,8 @@ export function configExample(): string {
   ];
   let open: string[] = [];
   for (const leaf of configLeaves(configSchema)) {
+    const key = leaf.path.at(-1);
+    if (key === undefined) continue; // only a schema that is not an object has a leaf without a name
     const parents = leaf.path.slice(0, -1);
     let common = 0;
     while (common < open.length && open[common] === parents[common]) common++;
@@ -39,7 +41,6 @@ export function configExample(): string {
     }
     open = parents;
     const indent = '  '.repeat(parents.length);
-    const key = leaf.path[leaf.path.length - 1]!;
     out.push(`${indent}# ${leaf.description}${leaf.secret ? ' [secret]' : ''} (${envName(leaf.path)})`);
     if (leaf.defaultValue === undefined) out.push(`${indent}# ${key}:`);
     else out.push(`${indent}${key}: ${JSON.stringify(leaf.defaultValue)}`);

@@ -114,7 +114,8 @@ export class S3Lake implements Lake {
   async get(key: string): Promise<Uint8Array> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      return await out.Body!.transformToByteArray();
+      if (!out.Body) throw new Error('the store answered without a body');
+      return await out.Body.transformToByteArray();
     } catch (error) {
       throw this.wrap('get', key, error);
     }

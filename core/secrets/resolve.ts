@@ -49,11 +49,14 @@ export async function resolveConfigWithSecrets(options: SecretLoadOptions = {}):
   const { leaves, given } = settingSources({ ...(file ? { file } : {}), env, overrides });
 
   const settings = vaultSettings(leaves, given, options);
-  const references = leaves.filter((leaf) => leaf.path[0] !== 'vault' && isVaultReference(given.get(leaf.path.join('.'))?.value));
+  const references = leaves.flatMap((leaf) => {
+    const value = given.get(leaf.path.join('.'));
+    return leaf.path[0] !== 'vault' && value && isVaultReference(value.value) ? [{ leaf, value }] : [];
+  });
   if (!settings.address) {
     if (references.length > 0) {
       throw new ConfigError(
-        references.map((leaf) => `${leaf.path.join('.')}: is a Vault reference (${describeGiven(given.get(leaf.path.join('.'))!)}) but vault.address is not set (KOTS_VAULT_ADDRESS or VAULT_ADDR)`),
+        references.map(({ leaf, value }) => `${leaf.path.join('.')}: is a Vault reference (${describeGiven(value)}) but vault.address is not set (KOTS_VAULT_ADDRESS or VAULT_ADDR)`),
         file ? `${file} and environment` : 'environment',
       );
     }
@@ -103,7 +106,8 @@ function vaultSettings(leaves: readonly ConfigLeaf[], given: ReadonlyMap<string,
 
 async function readFromVault(vault: VaultClient, leaves: readonly ConfigLeaf[], given: ReadonlyMap<string, GivenValue>) {
   const { pathPrefix, defaultPaths } = vault.settings;
-  const wanted: Array<{ leaf: ConfigLeaf; reference: VaultReference; how: SettingFromVault['how']; given?: GivenValue }> = [];
+  // A reference was given somewhere; a default path was not.
+  const wanted: Array<{ leaf: ConfigLeaf; reference: VaultReference } & ({ how: 'reference'; given: GivenValue } | { how: 'default path'; given?: undefined })> = [];
   const problems: string[] = [];
   for (const leaf of leaves) {
     if (leaf.path[0] === 'vault') continue;
@@ -131,7 +135,7 @@ async function readFromVault(vault: VaultClient, leaves: readonly ConfigLeaf[], 
     if (!found) {
       if (how === 'reference') {
         const what = data === undefined ? `there is no secret at ${vault.dataPath(reference.path)}` : `secret ${vault.dataPath(reference.path)} has no key "${reference.key}"`;
-        problems.push(`${setting}: ${what} (reference ${formatVaultReference(reference)} from ${value!.origin})`);
+        problems.push(`${setting}: ${what} (reference ${formatVaultReference(reference)} from ${value.origin})`);
       }
       continue;
     }
@@ -155,7 +159,7 @@ function describeGiven(value: GivenValue): string {
 
 /** Settings named *File (registry, TLS keys) take the secret's content, written to a private file. */
 function isFileSetting(leaf: ConfigLeaf): boolean {
-  return leaf.kind === 'string' && leaf.path[leaf.path.length - 1]!.endsWith('File');
+  return leaf.kind === 'string' && (leaf.path.at(-1) ?? '').endsWith('File');
 }
 
 let privateDir: string | undefined;

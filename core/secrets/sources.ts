@@ -39,7 +39,8 @@ export interface SourceOptions {
 export function settingSources(options: SourceOptions): SettingSources {
   const leaves = configLeaves(configSchema);
   const given = new Map<string, GivenValue>();
-  const fileValues = options.file ? readYamlQuietly(options.file) : {};
+  const file = options.file;
+  const fileValues = file ? readYamlQuietly(file) : {};
   const aliasesByPath = new Map<string, string[]>();
   for (const [alias, path] of [...Object.entries(ENV_ALIASES), ...Object.entries(VAULT_ENV_ALIASES)]) {
     aliasesByPath.set(path, [...(aliasesByPath.get(path) ?? []), alias]);
@@ -56,8 +57,8 @@ export function settingSources(options: SourceOptions): SettingSources {
       given.set(path, { source: 'environment', origin: variable, value: options.env[variable] });
       continue;
     }
-    const fromFile = valueAt(fileValues, leaf.path);
-    if (fromFile !== undefined && fromFile !== null) given.set(path, { source: 'file', origin: options.file!, value: fromFile });
+    const fromFile = file ? valueAt(fileValues, leaf.path) : undefined;
+    if (file && fromFile !== undefined && fromFile !== null) given.set(path, { source: 'file', origin: file, value: fromFile });
   }
   return { leaves, given };
 }
