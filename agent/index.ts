@@ -72,11 +72,11 @@ interface AgentIdentity {
 
 function identity(config: KotsConfig): AgentIdentity {
   const { deviceId, city } = config.agent;
-  const missing = [deviceId ? undefined : 'agent.deviceId', city ? undefined : 'agent.city'].filter(Boolean);
-  if (missing.length > 0) {
+  if (!deviceId || !city) {
+    const missing = [deviceId ? undefined : 'agent.deviceId', city ? undefined : 'agent.city'].filter(Boolean);
     throw new KotsError('CONFIG_INVALID', `${missing.join(' and ')} must be set for an agent (config file, or KOTS_AGENT_DEVICE_ID and KOTS_AGENT_CITY_NAME / _LAT / _LON)`);
   }
-  return { deviceId: deviceId!, city: resolveCity(city!) };
+  return { deviceId, city: resolveCity(city) };
 }
 
 /** Takes one reading without spool or broker (`kots agent --once`); its seq is 0, which no spooled reading has. */
@@ -234,8 +234,9 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
         // One fsync for the batch: a simulated clock has many readings ready at once.
         const firstSeq = spool.nextSeq();
         spool.append((seq) => {
-          const { at, weather } = observations[seq - firstSeq]!;
-          return JSON.stringify(buildReading(context, seq, at, weather));
+          const observation = observations[seq - firstSeq];
+          if (!observation) throw new Error(`the spool asked for seq ${seq}, outside the batch of ${observations.length} from ${firstSeq}`);
+          return JSON.stringify(buildReading(context, seq, observation.at, observation.weather));
         }, observations.length);
         stats.taken += observations.length;
         refresh();

@@ -151,8 +151,9 @@ export class DiskSpool {
     this.assertOpen();
     const out: SpoolEntry[] = [];
     let i = this.position(fromSeq);
-    for (; i < this.index.length && out.length < limit; i++) {
-      const entry = this.index[i]!;
+    for (; out.length < limit; i++) {
+      const entry = this.index[i];
+      if (!entry) break;
       if (this.acked.has(entry.seq)) continue;
       out.push({ seq: entry.seq, payload: this.readPayload(entry) });
     }
@@ -164,8 +165,8 @@ export class DiskSpool {
     if (this.closed || seq < this.head || seq >= this.next) return;
     this.acked.add(seq);
     let moved = false;
-    while (this.index.length > 0 && this.acked.has(this.index[0]!.seq)) {
-      const entry = this.index.shift()!;
+    for (let entry = this.index[0]; entry && this.acked.has(entry.seq); entry = this.index[0]) {
+      this.index.shift();
       this.acked.delete(entry.seq);
       this.pendingBytes -= entry.length;
       moved = true;
@@ -192,7 +193,7 @@ export class DiskSpool {
     let high = this.index.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (this.index[mid]!.seq < seq) low = mid + 1;
+      if ((this.index[mid]?.seq ?? seq) < seq) low = mid + 1;
       else high = mid;
     }
     return low;
@@ -204,8 +205,10 @@ export class DiskSpool {
     if (!segment || this.activeFd === undefined || (segment.size > 0 && segment.size + bytes.length > this.segmentBytes)) {
       segment = this.startSegment(entry.seq);
     }
+    const fd = this.activeFd;
+    if (fd === undefined) throw new Error('spool: no segment open for writing');
     let written = 0;
-    while (written < bytes.length) written += writeSync(this.activeFd!, bytes, written, bytes.length - written, segment.size + written);
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written, segment.size + written);
     this.index.push({ seq: entry.seq, segment, offset: segment.size, length: bytes.length });
     segment.size += bytes.length;
     segment.lastSeq = entry.seq;
@@ -245,8 +248,8 @@ export class DiskSpool {
   /** Drop-oldest: keeps the pending bytes within maxBytes, counting every reading dropped. */
   private enforceBound(): void {
     let dropped = 0;
-    while (this.pendingBytes > this.options.maxBytes && this.index.length > 1) {
-      const entry = this.index.shift()!;
+    for (let entry = this.index[0]; entry && this.pendingBytes > this.options.maxBytes && this.index.length > 1; entry = this.index[0]) {
+      this.index.shift();
       this.acked.delete(entry.seq);
       this.pendingBytes -= entry.length;
       dropped++;
@@ -342,7 +345,7 @@ export class DiskSpool {
       this.segments.push(segment);
     }
     this.next = Math.max(this.head, lastSeq + 1);
-    if (this.index.length > 0) this.head = this.index[0]!.seq;
+    this.head = this.index[0]?.seq ?? this.head;
     // Appending goes to a fresh segment: an old one may end where a torn line was cut.
     const obsolete = this.segments.filter((s) => s.lastSeq < this.head);
     for (const segment of obsolete) {

@@ -59,8 +59,9 @@ const SEASONAL_SWING = [1, 2, 4, 7, 10, 13, 16, 18, 19, 20];
 function byLatitude(table: number[], lat: number): number {
   const x = Math.min(Math.abs(lat), 89.99) / 10;
   const i = Math.floor(x);
-  const a = table[i]!;
-  const b = table[Math.min(i + 1, table.length - 1)]!;
+  const a = table[i];
+  const b = table[Math.min(i + 1, table.length - 1)];
+  if (a === undefined || b === undefined) throw new RangeError(`climate table has no row for latitude ${lat}`);
   return a + (b - a) * (x - i);
 }
 

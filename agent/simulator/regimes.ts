@@ -55,9 +55,12 @@ export function nextRegime(current: Regime, random: HashedRandom, hour: number, 
 function pick(weights: number[], u: number): Regime {
   const total = weights.reduce((a, b) => a + b, 0);
   let target = u * total;
-  for (let i = 0; i < weights.length; i++) {
-    target -= weights[i]!;
-    if (target < 0) return REGIMES[i]!;
+  // The last regime takes what rounding leaves over.
+  let chosen: Regime = REGIMES[0];
+  for (const [i, regime] of REGIMES.entries()) {
+    chosen = regime;
+    target -= weights[i] ?? 0;
+    if (target < 0) break;
   }
-  return REGIMES[REGIMES.length - 1]!;
+  return chosen;
 }

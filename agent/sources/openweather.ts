@@ -74,7 +74,7 @@ export class OpenWeatherSource implements WeatherSource {
         if (attempt < attempts) await sleep(backoff.next());
       }
     }
-    throw new KotsError('SOURCE_FAILED', `${lastError!.message} (gave up after ${attempts} attempts; the reading is skipped)`, { retryable: false, cause: lastError });
+    throw new KotsError('SOURCE_FAILED', `${lastError?.message ?? 'OpenWeather was not asked (attempts < 1)'} (gave up after ${attempts} attempts; the reading is skipped)`, { retryable: false, cause: lastError });
   }
 
   private async call(): Promise<CurrentWeather> {

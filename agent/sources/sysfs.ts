@@ -54,6 +54,11 @@ function readNumber(path: string): number | undefined {
   return Number.isFinite(value) ? value : Number.NaN;
 }
 
+/** hwmon files hold thousandths (millidegrees, milli-percent); an empty file reads as NaN, which is reported as unreadable. */
+function thousandths(path: string): number {
+  return (readNumber(path) ?? Number.NaN) / 1000;
+}
+
 function list(dir: string): string[] {
   try {
     return readdirSync(dir).sort();
@@ -136,8 +141,8 @@ export function scanSysfs(root: string): SysfsScan {
     const files = list(dir);
     const temp = files.find((f) => /^temp\d+_input$/.test(f));
     const humidity = files.find((f) => /^humidity\d+_input$/.test(f));
-    if (temp) add(sensor, 'temperature', readNumber(join(dir, temp))! / 1000);
-    if (humidity) add(sensor, 'humidity', readNumber(join(dir, humidity))! / 1000);
+    if (temp) add(sensor, 'temperature', thousandths(join(dir, temp)));
+    if (humidity) add(sensor, 'humidity', thousandths(join(dir, humidity)));
   }
   return scan;
 }
