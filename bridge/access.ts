@@ -99,7 +99,7 @@ export function subscribeDenial(identity: Identity, filter: string): string | un
   const [city, device, kind] = [levels[2], levels[3], levels[4]];
   const exact = levels.length === 5 && !filter.includes('#');
   if (identity.kind === 'device') {
-    const ownConfig = exact && device === identity.id && kind === 'config' && (identity.city === undefined ? city !== '+' && SLUG_PATTERN.test(city!) : city === identity.city);
+    const ownConfig = exact && device === identity.id && kind === 'config' && (identity.city === undefined ? city !== undefined && city !== '+' && SLUG_PATTERN.test(city) : city === identity.city);
     if (ownConfig) return undefined;
     return `device ${identity.id} may subscribe only to ${MQTT_TOPIC_ROOT}/${identity.city ?? '<city>'}/${identity.id}/config, not ${filter.slice(0, 120)}`;
   }
@@ -108,7 +108,8 @@ export function subscribeDenial(identity: Identity, filter: string): string | un
 }
 
 function isReadFilter(levels: string[], exact: boolean): boolean {
-  const [city, device, kind] = [levels[2]!, levels[3]!, levels[4]!];
+  const [city, device, kind] = [levels[2], levels[3], levels[4]];
+  if (city === undefined || device === undefined || kind === undefined) return false;
   return exact && (city === '+' || SLUG_PATTERN.test(city)) && (device === '+' || DEVICE_ID_PATTERN.test(device)) && READ_KINDS.has(kind);
 }
 

@@ -56,7 +56,8 @@ export async function openListeners(broker: Aedes, config: KotsConfig['bridge'],
     },
   };
   if (config.tlsPort !== undefined) {
-    const tls = createTlsServer({ cert: readFileSync(config.tlsCertFile!), key: readFileSync(config.tlsKeyFile!) }, broker.handle);
+    if (!config.tlsCertFile || !config.tlsKeyFile) throw new KotsError('CONFIG_INVALID', 'bridge.tlsPort is set: set bridge.tlsCertFile and bridge.tlsKeyFile too');
+    const tls = createTlsServer({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, broker.handle);
     tls.maxConnections = maxConnections;
     tls.on('drop', onRefused);
     servers.push(tls);

@@ -84,8 +84,8 @@ function printReport(report: ProvisionReport, json: boolean | undefined): boolea
 function formatStatus(rows: DeviceStatus[]): string {
   const header = ['device', 'city', 'target', 'state', 'last reading', 'agent', 'spool', 'last error'];
   const table = rows.map((r) => [r.id, r.city, r.target, r.state, r.lastReading ?? '-', r.agentVersion ?? '-', r.spoolDepth === undefined ? '-' : String(r.spoolDepth), r.lastError ?? '']);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  return [header, ...table].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]?.length ?? 0)));
+  return [header, ...table].map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
 export function registerFleetCommand(program: Command): void {
