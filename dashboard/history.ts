@@ -148,7 +148,8 @@ export class LakeHistory {
     for (const r of rows) {
       const ci = cities.findIndex((c) => c.slug === r.city);
       const ei = events.indexOf(String(r.event_name));
-      if (ci >= 0 && ei >= 0) counts[ci]![ei] = Number(r.n);
+      const row = counts[ci];
+      if (row && ei >= 0) row[ei] = Number(r.n);
     }
     return { period, cities, events, counts };
   }

@@ -173,7 +173,7 @@ export class LiveState extends EventEmitter<LiveStateEvents> {
     this.feedIds.add(event.readingId);
     this.feed.unshift(event);
     this.feed.sort((a, b) => b.observedAt.localeCompare(a.observedAt));
-    while (this.feed.length > FEED_SIZE) this.feedIds.delete(this.feed.pop()!.readingId);
+    for (const dropped of this.feed.splice(FEED_SIZE)) this.feedIds.delete(dropped.readingId);
     const entry = this.city(event.city, { slug: event.city, name: event.cityName });
     if (!entry.latestEvent || event.observedAt >= entry.latestEvent.observedAt) entry.latestEvent = event;
     this.emit('event', event);
@@ -188,7 +188,7 @@ export class LiveState extends EventEmitter<LiveStateEvents> {
   }
 
   private tile(slug: string): CityTile {
-    const entry = this.cities.get(slug)!;
+    const entry = this.city(slug);
     const since = Math.floor((this.now() - HOUR_MS) / MINUTE_MS);
     let readingsLastHour = 0;
     for (const [minute, count] of entry.perMinute) {
