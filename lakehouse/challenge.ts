@@ -126,8 +126,8 @@ export async function scoreHypothesis(connection: DuckDBConnection, eventText: s
         SELECT count(*), count(*) FILTER (WHERE kots_fired), count(*) FILTER (WHERE kots_match), count(*) FILTER (WHERE kots_match AND kots_fired),
                count(*) FILTER (WHERE kots_match AND NOT kots_fired AND event_id > 0)
         FROM ${scored}`)
-    ).getRows()[0]!.map(Number);
-    const [readings = 0, fired = 0, matched = 0, hits = 0, otherEvent = 0] = totals;
+    ).getRows()[0] ?? [];
+    const [readings = 0, fired = 0, matched = 0, hits = 0, otherEvent = 0] = totals.map(Number);
     const spreads: SliceSpread[] = [];
     for (const [dimension, expression] of [
       ['city', 'city'],
@@ -145,7 +145,7 @@ export async function scoreHypothesis(connection: DuckDBConnection, eventText: s
         SELECT coalesce(min(share), 0), coalesce(max(share), 0), count(*),
                count(*) FILTER (WHERE abs(share - p) > 3 * sqrt(p * (1 - p) / n) + 0.05)
         FROM g, overall`);
-      const [low = 0, high = 0, groups = 0, offGroups = 0] = reader.getRows()[0]!.map(Number);
+      const [low = 0, high = 0, groups = 0, offGroups = 0] = (reader.getRows()[0] ?? []).map(Number);
       if (groups >= 2) spreads.push({ dimension, low, high, groups, offGroups });
     }
     const score = { event, predicate, readings, fired, matched, hits, precision: ratio(hits, matched), recall: ratio(hits, fired), otherEvent, spreads };

@@ -40,8 +40,8 @@ export function formatResult(result: QueryResult, format: Exclude<OutputFormat, 
   }
   const cells = [result.columns, ...result.rows.map((r) => r.map(cell))];
   const widths = result.columns.map((_, i) => Math.min(60, Math.max(...cells.map((r) => (r[i] ?? '').length))));
-  const line = (r: string[]) => r.map((v, i) => (v.length > 60 ? `${v.slice(0, 59)}…` : v).padEnd(widths[i]!)).join(' │ ');
+  const line = (r: string[]) => r.map((v, i) => (v.length > 60 ? `${v.slice(0, 59)}…` : v).padEnd(widths[i] ?? 0)).join(' │ ');
   const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
   const rows = cells.slice(1).map(line);
-  return [line(cells[0]!), rule, ...rows, `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`].join('\n');
+  return [line(result.columns), rule, ...rows, `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`].join('\n');
 }

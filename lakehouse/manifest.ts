@@ -62,8 +62,8 @@ export function partFileName(covers: readonly string[]): string {
 const MANIFEST_KEY = /^consolidated\/weather\/date=(\d{4}-\d{2}-\d{2})\/city=([a-z0-9-]+)\/_manifest\.json$/;
 
 export function parseManifestKey(key: string): PartitionId | undefined {
-  const m = MANIFEST_KEY.exec(key);
-  return m ? { date: m[1]!, city: m[2]! } : undefined;
+  const [, date, city] = MANIFEST_KEY.exec(key) ?? [];
+  return date && city ? { date, city } : undefined;
 }
 
 export function encodeManifest(manifest: ConsolidationManifest): Uint8Array {

@@ -50,14 +50,11 @@ export async function readSnapshot(lake: Lake, concurrency = 16): Promise<LakeSn
   const rawFiles = (await listUnlessDenied(lake, RAW_WEATHER_PREFIX)).filter((key) => key.endsWith('.parquet'));
   const manifestKeys = (await lake.list(CONSOLIDATED_WEATHER_PREFIX)).filter((key) => parseManifestKey(key));
   const manifests: ConsolidationManifest[] = new Array(manifestKeys.length);
-  let next = 0;
+  // The workers share one iterator: each takes the next key as it finishes the last.
+  const work = manifestKeys.entries();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, manifestKeys.length) }, async () => {
-      while (next < manifestKeys.length) {
-        const index = next++;
-        const key = manifestKeys[index]!;
-        manifests[index] = decodeManifest(key, await lake.get(key));
-      }
+      for (const [index, key] of work) manifests[index] = decodeManifest(key, await lake.get(key));
     }),
   );
   const covered = new Set(manifests.flatMap((m) => m.covers));
@@ -65,8 +62,8 @@ export async function readSnapshot(lake: Lake, concurrency = 16): Promise<LakeSn
   const touched = new Set(
     pendingRaw.flatMap((key) => {
       // From the Hive path, not the file name: a raw file named by another writer still marks its partition.
-      const m = HIVE_PARTITION.exec(key);
-      return m ? [partitionOf(m[1]!, m[2]!)] : [];
+      const [, date, city] = HIVE_PARTITION.exec(key) ?? [];
+      return date && city ? [partitionOf(date, city)] : [];
     }),
   );
   const settledParts: string[] = [];

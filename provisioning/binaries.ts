@@ -16,7 +16,8 @@ export async function agentBinary(target: TargetName, agentBinaryDir: string | u
   }
   const { buildAgentBinaries } = await import('../agent/build/build.js');
   const [path] = await buildAgentBinaries([target]);
-  return path!;
+  if (!path) throw new Error(`building the ${target} agent binary gave no file`);
+  return path;
 }
 
 /** ELF machine of a file (from its header), or undefined when it is not an ELF file. */

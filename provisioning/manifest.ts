@@ -160,10 +160,10 @@ function citySlug(city: Manifest['cities'][number]): string {
   return city.slug ?? slugify(city.name);
 }
 
-/** Device ids of one city entry, in order: explicit ids, else <city slug>-<n> counted over the city's devices. */
-function deviceIds(city: Manifest['cities'][number]): string[][] {
+/** Each device entry of a city with its ids, in order: an explicit id, else <city slug>-<n> counted over the city's devices. */
+function deviceIds(city: Manifest['cities'][number]): Array<{ device: Manifest['cities'][number]['devices'][number]; ids: string[] }> {
   let n = 0;
-  return city.devices.map((d) => (d.id ? [d.id] : Array.from({ length: d.count }, () => `${citySlug(city)}-${++n}`)));
+  return city.devices.map((device) => ({ device, ids: device.id ? [device.id] : Array.from({ length: device.count }, () => `${citySlug(city)}-${++n}`) }));
 }
 
 function duplicateProblems(manifest: Manifest, doc: Document, counter: LineCounter, source: string): string[] {
@@ -177,7 +177,7 @@ function duplicateProblems(manifest: Manifest, doc: Document, counter: LineCount
     if (slugs.has(slug)) problems.push(`${line(['cities', c, 'name'])}: cities[${c}]: city slug "${slug}" is used twice (also cities[${slugs.get(slug)}])`);
     slugs.set(slug, c);
     if (!cityCoordinates(city)) problems.push(`${line(['cities', c, 'openweather'])}: cities[${c}].openweather: "${city.openweather}" is not a city kots knows the coordinates of; add lat and lon`);
-    deviceIds(city).forEach((ids, d) => {
+    deviceIds(city).forEach(({ ids }, d) => {
       for (const id of ids) {
         const here = `${line(['cities', c, 'devices', d])}`;
         if (!DEVICE_ID_PATTERN.test(id)) problems.push(`${here}: cities[${c}].devices[${d}]: generated id "${id}" is not a valid device id; give id:`);
@@ -193,20 +193,22 @@ function duplicateProblems(manifest: Manifest, doc: Document, counter: LineCount
 export function planFleet(manifest: Manifest, manifestDir: string): FleetPlan {
   const devices: DeviceSpec[] = [];
   for (const city of manifest.cities) {
-    const coordinates = cityCoordinates(city)!;
+    const coordinates = cityCoordinates(city);
+    // readManifest refuses such a city with its line; this keeps a manifest built in code honest too.
+    if (!coordinates) throw new KotsError('CONFIG_INVALID', `fleet manifest: city ${city.name} has no lat and lon, and "${city.openweather}" is not a city kots knows`);
     const [openweatherName, openweatherCountry] = (city.openweather ?? '').split(',').map((s) => s.trim());
+    const country = city.country ?? openweatherCountry;
     const resolvedCity = {
       name: city.lat === undefined && openweatherName ? openweatherName : city.name,
       slug: citySlug(city),
-      ...(city.country ?? openweatherCountry ? { country: (city.country ?? openweatherCountry)!.toUpperCase() } : {}),
+      ...(country ? { country: country.toUpperCase() } : {}),
       lat: coordinates.lat,
       lon: coordinates.lon,
       ...(coordinates.timezone !== undefined ? { timezone: coordinates.timezone } : {}),
     };
-    const ids = deviceIds(city);
-    city.devices.forEach((device, d) => {
+    for (const { device, ids } of deviceIds(city)) {
       const interval = device.interval ?? manifest.defaults.interval;
-      for (const id of ids[d]!) {
+      for (const id of ids) {
         devices.push({
           id,
           city: resolvedCity,
@@ -219,7 +221,7 @@ export function planFleet(manifest: Manifest, manifestDir: string): FleetPlan {
           ...(device.ssh ? { ssh: device.ssh } : {}),
         });
       }
-    });
+    }
   }
   const caFile = manifest.broker.caFile;
   return {

@@ -145,8 +145,8 @@ export async function setRemoteSettings(ctx: FleetContext, id: string, assignmen
     } finally {
       await client.endAsync().catch(() => undefined);
     }
-    state.devices[id] = { ...device, ...(Object.keys(merged).length ? { remoteSettings: merged } : {}) };
-    if (!Object.keys(merged).length) delete state.devices[id]!.remoteSettings;
+    const { remoteSettings: _previous, ...rest } = device;
+    state.devices[id] = Object.keys(merged).length ? { ...rest, remoteSettings: merged } : rest;
     writeState(stateDir, state);
     ctx.logger.info({ device: id, settings: merged }, 'remote settings published');
     return merged;

@@ -24,9 +24,9 @@ export function rawObjectKey(name: RawObjectName): string {
 const RAW_KEY = /^raw\/weather\/date=(\d{4}-\d{2}-\d{2})\/city=([a-z0-9-]+)\/(.+)-(\d+)-(\d+)-(\d+)\.parquet$/;
 
 export function parseRawObjectKey(key: string): RawObjectName | undefined {
-  const m = RAW_KEY.exec(key);
-  if (!m) return undefined;
-  return { date: m[1]!, city: m[2]!, topic: m[3]!, partition: Number(m[4]), firstOffset: BigInt(m[5]!), lastOffset: BigInt(m[6]!) };
+  const [, date, city, topic, partition, first, last] = RAW_KEY.exec(key) ?? [];
+  if (!date || !city || !topic || !partition || !first || !last) return undefined;
+  return { date, city, topic, partition: Number(partition), firstOffset: BigInt(first), lastOffset: BigInt(last) };
 }
 
 export function utcDate(iso: string | Date): string {

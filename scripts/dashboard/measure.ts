@@ -50,7 +50,8 @@ try {
   const dashboard = await startDashboard({ config, logger: silentLogger, brokerUrl });
   say(`dashboard start (lake seed included): ${(performance.now() - started).toFixed(0)} ms`);
   const login = await fetch(new URL('/api/login', dashboard.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops', password: 'measure-password' }) });
-  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  const cookie = login.headers.get('set-cookie')?.split(';')[0];
+  if (!cookie) throw new Error(`login failed (HTTP ${login.status}): no session cookie`);
 
   const time = async (path: string, runs = 5) => {
     const samples: number[] = [];
@@ -62,7 +63,9 @@ try {
       samples.push(performance.now() - t);
     }
     samples.sort((a, b) => a - b);
-    say(`${path.padEnd(40)} ${runs === 1 ? 'after refresh' : 'median'} ${samples[Math.floor(runs / 2)]!.toFixed(0).padStart(5)} ms  max ${samples.at(-1)!.toFixed(0).padStart(5)} ms  ${bytes} bytes`);
+    const median = samples[Math.floor(runs / 2)] ?? Number.NaN;
+    const max = samples.at(-1) ?? Number.NaN;
+    say(`${path.padEnd(40)} ${runs === 1 ? 'after refresh' : 'median'} ${median.toFixed(0).padStart(5)} ms  max ${max.toFixed(0).padStart(5)} ms  ${bytes} bytes`);
   };
   await time('/api/snapshot');
   for (const period of ['1h', '24h', '7d', '30d']) await time(`/api/history?city=yakutsk&period=${period}`);
@@ -73,7 +76,8 @@ try {
 
   // Live path: MQTT publish -> dashboard subscription -> SSE `city` event.
   const stream = await fetch(new URL('/api/stream', dashboard.url), { headers: { cookie } });
-  const reader = stream.body!.getReader();
+  if (!stream.body) throw new Error(`/api/stream answered HTTP ${stream.status} without a body`);
+  const reader = stream.body.getReader();
   const device = await mqtt.connectAsync(brokerUrl, { clientId: 'measure-device', protocolVersion: 4 });
   const latencies: number[] = [];
   for (let i = 0; i < 20; i++) {
@@ -84,13 +88,14 @@ try {
     started = performance.now();
     await device.publishAsync('kots/v1/kochi/measure-device/weather', JSON.stringify(reading), { qos: 0 });
     for (;;) {
-      const { value } = await reader.read();
-      if (Buffer.from(value!).toString().includes(`"observedAt":"${reading.observed_at}"`)) break;
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the dashboard closed its event stream');
+      if (Buffer.from(value).toString().includes(`"observedAt":"${reading.observed_at}"`)) break;
     }
     latencies.push(performance.now() - started);
   }
   latencies.sort((a, b) => a - b);
-  say(`live reading, MQTT publish -> SSE: median ${latencies[10]!.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms (20 readings)`);
+  say(`live reading, MQTT publish -> SSE: median ${(latencies[10] ?? Number.NaN).toFixed(1)} ms, max ${(latencies.at(-1) ?? Number.NaN).toFixed(1)} ms (20 readings)`);
   await reader.cancel();
   await device.endAsync();
   await dashboard.close();
