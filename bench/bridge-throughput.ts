@@ -143,7 +143,12 @@ async function runLoad(devices: Device[]): Promise<LoadResult> {
     };
   }
   const started = performance.now();
-  for (const d of devices) for (let k = 0; k < INFLIGHT; k++) (outstanding++, d.publish());
+  for (const d of devices) {
+    for (let k = 0; k < INFLIGHT; k++) {
+      outstanding++;
+      d.publish();
+    }
+  }
   await sleep(SECONDS * 1000);
   running = false;
   const rate = acked / ((performance.now() - started) / 1000);
@@ -212,9 +217,12 @@ async function measure(name: string, pid: number, port: number, delivered: () =>
   process.stdout.write(`  ${name}: paced at ${rate.toFixed(0)} readings/s for ${SECONDS} s...\n`);
   const paced = await runPaced(devices.slice(0, ACTIVE), rate);
   const expected = load.acked + paced.acked;
-  let count = 0;
   const deadline = Date.now() + 30_000;
-  while ((count = await delivered()) < expected && Date.now() < deadline) await sleep(500);
+  let count = await delivered();
+  while (count < expected && Date.now() < deadline) {
+    await sleep(500);
+    count = await delivered();
+  }
   for (const d of devices) d.close();
   return { name, idleRssMb, connectedRssMb, connectSeconds, load, cpuMsPer1000, paced, delivered: count };
 }

@@ -25,7 +25,7 @@
  *   npm run chaos -- --quick       (outages of 10 s / 20 s and 1,000 hostile payloads, to try it out)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -236,9 +236,15 @@ class WeatherTap {
         try {
           const reading = JSON.parse(message.value?.toString('utf8') ?? '') as { id: string; device_id: string; seq: number };
           let bySeq = this.seen.get(reading.device_id);
-          if (!bySeq) this.seen.set(reading.device_id, (bySeq = new Map()));
+          if (!bySeq) {
+            bySeq = new Map();
+            this.seen.set(reading.device_id, bySeq);
+          }
           let ids = bySeq.get(reading.seq);
-          if (!ids) bySeq.set(reading.seq, (ids = new Set()));
+          if (!ids) {
+            ids = new Set();
+            bySeq.set(reading.seq, ids);
+          }
           ids.add(reading.id);
         } catch {
           // counted in records; only readings are tallied

@@ -85,10 +85,25 @@ const platformatic: ClientUnderTest = {
   },
 };
 
+/** What the bench uses of @confluentinc/kafka-javascript's KafkaJS-compatible API (the package is optional, so its types are not installed). */
+interface ConfluentKafka {
+  producer(config: unknown): {
+    connect(): Promise<void>;
+    send(record: { topic: string; messages: unknown[] }): Promise<unknown>;
+    disconnect(): Promise<void>;
+  };
+  consumer(config: unknown): {
+    connect(): Promise<void>;
+    subscribe(subscription: { topic: string }): Promise<void>;
+    run(options: { eachBatch: (payload: { batch: { messages: unknown[] } }) => Promise<void> }): Promise<void>;
+    disconnect(): Promise<void>;
+  };
+}
+
 /** The KafkaJS-compatible API of @confluentinc/kafka-javascript (librdkafka underneath), if it loads here. */
 async function confluent(): Promise<ClientUnderTest | string> {
   const path = process.env.KOTS_CONFLUENT_KAFKA_PATH ?? '@confluentinc/kafka-javascript';
-  let mod: { KafkaJS: { Kafka: new (config: unknown) => any } };
+  let mod: { KafkaJS: { Kafka: new (config: unknown) => ConfluentKafka } };
   try {
     mod = (await import(path)) as typeof mod;
   } catch (error) {

@@ -95,7 +95,7 @@ class StormDevice {
 
 async function registryFile(credentials: Credential[], hash: (secret: string) => Promise<string>): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), 'kots-storm-')), 'registry.yaml');
-  const devices = [];
+  const devices: Array<{ id: string; city: string; hash: string; revoked: boolean }> = [];
   for (const c of credentials) devices.push({ id: c.id, city: CITY, hash: await hash(c.secret), revoked: false });
   await writeRegistryFile(file, { devices, users: [] });
   return file;

@@ -35,26 +35,32 @@ export class ReadingForwarder {
       [HEADERS.receivedAt]: receivedAt.toISOString(),
       [HEADERS.device]: topic?.deviceId ?? 'unknown',
     };
+    const refused = { mqttTopic, key: topic?.city ?? 'unknown', payload, headers };
     const verdict = parseReading(payload, { unknownKeys: 'refuse' });
-    let reason: string | undefined;
-    if (!verdict.ok) reason = verdict.reason;
-    else if (!topic) reason = `topic ${mqttTopic} is not kots/v1/<city>/<device>/weather`;
-    else if (verdict.reading.device_id !== topic.deviceId || verdict.reading.city.slug !== topic.city) {
-      reason = `payload identity ${verdict.reading.city.slug}/${verdict.reading.device_id} does not match topic ${topic.city}/${topic.deviceId}`;
-    } else reason = cityMismatch(verdict.reading, this.registry());
-    if (reason !== undefined || !verdict.ok) {
-      const record: OutgoingRecord = { key: topic?.city ?? 'unknown', value: payload, headers: { ...headers, [HEADERS.reason]: reason!, [HEADERS.stage]: 'bridge' } };
-      this.metrics.rejected(reasonLabel(reason!));
-      this.logger.warn({ topic: mqttTopic.slice(0, 256), reason }, 'reading refused; sent to the dead-letter topic');
-      await this.sink.sendDeadLetters([record]);
-      return 'dead-lettered';
+    if (!verdict.ok) return this.refuse(refused, verdict.reason);
+    if (!topic) return this.refuse(refused, `topic ${mqttTopic} is not kots/v1/<city>/<device>/weather`);
+    if (verdict.reading.device_id !== topic.deviceId || verdict.reading.city.slug !== topic.city) {
+      return this.refuse(refused, `payload identity ${verdict.reading.city.slug}/${verdict.reading.device_id} does not match topic ${topic.city}/${topic.deviceId}`);
     }
+    const wrongCity = cityMismatch(verdict.reading, this.registry());
+    if (wrongCity !== undefined) return this.refuse(refused, wrongCity);
     const started = performance.now();
     await this.sink.sendReadings([
       { key: verdict.reading.city.slug, value: payload, headers: { ...headers, [HEADERS.schemaVersion]: String(READING_VERSION) } },
     ]);
     this.metrics.forwarded(performance.now() - started);
     return 'forwarded';
+  }
+
+  private async refuse(
+    { mqttTopic, key, payload, headers }: { mqttTopic: string; key: string; payload: Buffer; headers: Record<string, string> },
+    reason: string,
+  ): Promise<ForwardOutcome> {
+    const record: OutgoingRecord = { key, value: payload, headers: { ...headers, [HEADERS.reason]: reason, [HEADERS.stage]: 'bridge' } };
+    this.metrics.rejected(reasonLabel(reason));
+    this.logger.warn({ topic: mqttTopic.slice(0, 256), reason }, 'reading refused; sent to the dead-letter topic');
+    await this.sink.sendDeadLetters([record]);
+    return 'dead-lettered';
   }
 }
 

@@ -179,7 +179,8 @@ export async function startBridge({ config, sink, logger, registrySource, health
   const onClientError = (client: Client, error: Error & { size?: number }) => {
     if (error.message === 'packet too large') {
       metrics.refused('payload_too_large');
-      logger.warn({ client: client.id?.slice(0, 80), who: clients.has(client) ? describeIdentity(clients.get(client)!.identity) : 'not logged in', bytes: error.size, limit: limits.maxPayloadBytes }, 'MQTT frame over bridge.maxPayloadBytes: connection closed');
+      const state = clients.get(client);
+      logger.warn({ client: client.id?.slice(0, 80), who: state ? describeIdentity(state.identity) : 'not logged in', bytes: error.size, limit: limits.maxPayloadBytes }, 'MQTT frame over bridge.maxPayloadBytes: connection closed');
     } else logger.debug({ client: client.id, err: error.message }, 'client error');
   };
   broker.on('clientError', onClientError);

@@ -29,7 +29,6 @@ export class BridgeMetrics {
   private readonly kafkaLatency: Histogram;
 
   constructor() {
-    const self = this;
     const registers = [this.registry];
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({ name, help, registers, collect() { this.set(read()); } });
@@ -41,24 +40,24 @@ export class BridgeMetrics {
         for (const [reason, n] of map) this.inc({ reason }, n);
       } });
 
-    gauge('kots_bridge_connections', 'Connected MQTT clients.', () => self.connections);
-    counter('kots_bridge_connections_total', 'MQTT connections accepted since start.', () => self.connectionsTotal);
-    counter('kots_bridge_messages_in_total', 'Readings published by devices.', () => self.messagesIn);
-    counter('kots_bridge_messages_out_total', 'Readings acknowledged by Kafka.', () => self.messagesForwarded);
+    gauge('kots_bridge_connections', 'Connected MQTT clients.', () => this.connections);
+    counter('kots_bridge_connections_total', 'MQTT connections accepted since start.', () => this.connectionsTotal);
+    counter('kots_bridge_messages_in_total', 'Readings published by devices.', () => this.messagesIn);
+    counter('kots_bridge_messages_out_total', 'Readings acknowledged by Kafka.', () => this.messagesForwarded);
     byReason('kots_bridge_messages_rejected_total', 'Payloads sent to the dead-letter topic, by reason.', this.rejectedByReason);
     byReason('kots_bridge_refused_total', 'Connections, publishes and subscriptions refused, by reason.', this.refusedByReason);
-    gauge('kots_bridge_in_flight', 'Readings waiting for Kafka (their PUBACK is held).', () => self.inFlight);
+    gauge('kots_bridge_in_flight', 'Readings waiting for Kafka (their PUBACK is held).', () => this.inFlight);
     this.kafkaLatency = new Histogram({
       name: 'kots_bridge_kafka_latency_ms',
       help: "Time from handing a valid reading to the sink to Kafka's acknowledgement.",
       buckets: [1, 2, 5, 10, 20, 35, 50, 75, 100, 200, 500, 1000, 5000, 30_000],
       registers,
     });
-    gauge('kots_bridge_kafka_up', '1 while Kafka acknowledges, 0 while the bridge holds acknowledgements waiting for it.', () => (self.sink.kafkaHealthy ? 1 : 0));
-    gauge('kots_bridge_kafka_waiting_records', 'Records queued or being sent to Kafka.', () => self.sink.kafkaWaiting ?? 0);
-    gauge('kots_bridge_registry_devices', 'Devices in the loaded registry.', () => self.registryDevices);
-    counter('kots_bridge_registry_reloads_total', 'Registry reloads applied.', () => self.registryReloads);
-    counter('kots_bridge_registry_reload_failures_total', 'Registry reloads that failed (the previous registry stays).', () => self.registryReloadFailures);
+    gauge('kots_bridge_kafka_up', '1 while Kafka acknowledges, 0 while the bridge holds acknowledgements waiting for it.', () => (this.sink.kafkaHealthy ? 1 : 0));
+    gauge('kots_bridge_kafka_waiting_records', 'Records queued or being sent to Kafka.', () => this.sink.kafkaWaiting ?? 0);
+    gauge('kots_bridge_registry_devices', 'Devices in the loaded registry.', () => this.registryDevices);
+    counter('kots_bridge_registry_reloads_total', 'Registry reloads applied.', () => this.registryReloads);
+    counter('kots_bridge_registry_reload_failures_total', 'Registry reloads that failed (the previous registry stays).', () => this.registryReloadFailures);
   }
 
   received(): void {

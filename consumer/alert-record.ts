@@ -34,6 +34,6 @@ export function parseAlertRecord(bytes: Buffer | string | null | undefined): Ale
   }
   const result = surrealAlertSchema.safeParse(value);
   if (result.success) return { ok: true, alert: result.data };
-  const issue = result.error.issues[0]!;
-  return { ok: false, reason: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
+  const issue = result.error.issues[0];
+  return { ok: false, reason: issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'not a surreal-events alert' };
 }

@@ -9,5 +9,5 @@ const MRKDWN: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' 
 
 /** Text for a Slack mrkdwn field: no mentions, links or entities of the writer's making. */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/[&<>]/g, (c) => MRKDWN[c]!);
+  return text.replace(/[&<>]/g, (c) => MRKDWN[c] ?? c);
 }

@@ -74,14 +74,14 @@ export function isCredentialHash(value: string): boolean {
 
 /** Checks a secret against a stored hash in constant time. A malformed hash never matches. */
 export async function verifyCredential(secret: string, hash: string): Promise<boolean> {
-  const fast = HMAC.exec(hash);
-  if (fast) return timingSafeEqual(hmac(secret, Buffer.from(fast[1]!, 'base64')), Buffer.from(fast[2]!, 'base64'));
-  const m = PHC.exec(hash);
-  if (!m) return false;
-  const cost = { ln: Number(m[1]), r: Number(m[2]), p: Number(m[3]) };
+  const [, hmacSalt, hmacDigest] = HMAC.exec(hash) ?? [];
+  if (hmacSalt !== undefined && hmacDigest !== undefined) return timingSafeEqual(hmac(secret, Buffer.from(hmacSalt, 'base64')), Buffer.from(hmacDigest, 'base64'));
+  const [, ln, r, p, salt64, hash64] = PHC.exec(hash) ?? [];
+  if (salt64 === undefined || hash64 === undefined) return false;
+  const cost = { ln: Number(ln), r: Number(r), p: Number(p) };
   if (cost.ln < 10 || cost.ln > 22 || cost.r < 1 || cost.p < 1) return false;
-  const salt = Buffer.from(m[4]!, 'base64');
-  const expected = Buffer.from(m[5]!, 'base64');
+  const salt = Buffer.from(salt64, 'base64');
+  const expected = Buffer.from(hash64, 'base64');
   const actual = await scryptAsync(secret, salt, expected.length, scryptOptions(cost));
   return timingSafeEqual(actual, expected);
 }

@@ -3,7 +3,7 @@
  * environment variables and the reference documentation come from the schema
  * itself and can never drift from it.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export type LeafKind = 'string' | 'number' | 'boolean' | 'string[]' | 'json';
 

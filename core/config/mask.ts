@@ -15,8 +15,8 @@ export function maskSecrets(config: KotsConfig): unknown {
     if (!leaf.secret) continue;
     let parent: Record<string, unknown> | undefined = copy;
     for (const key of leaf.path.slice(0, -1)) parent = parent?.[key] as Record<string, unknown> | undefined;
-    const key = leaf.path.at(-1)!;
-    if (parent && parent[key] !== undefined) parent[key] = MASK;
+    const key = leaf.path.at(-1);
+    if (parent && key !== undefined && parent[key] !== undefined) parent[key] = MASK;
   }
   return copy;
 }

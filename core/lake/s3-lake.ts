@@ -86,7 +86,8 @@ export class S3Lake implements Lake {
   async getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | undefined> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      return { body: await out.Body!.transformToByteArray(), etag: out.ETag! };
+      if (!out.Body || !out.ETag) throw new Error('the store answered without a body or an ETag');
+      return { body: await out.Body.transformToByteArray(), etag: out.ETag };
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
       throw this.wrap('get', key, error);
@@ -95,10 +96,10 @@ export class S3Lake implements Lake {
 
   /** Tags each object `kots-consolidated=true`: the bucket's lifecycle rule expires raw objects by that tag only (terraform/s3.tf). */
   async markConsolidated(keys: readonly string[]): Promise<void> {
-    let next = 0;
+    // The workers share one iterator: each takes the next key as it finishes the last.
+    const work = keys.values();
     const worker = async () => {
-      while (next < keys.length) {
-        const key = keys[next++]!;
+      for (const key of work) {
         try {
           await this.client.send(
             new PutObjectTaggingCommand({ Bucket: this.bucket, Key: this.prefix + key, Tagging: { TagSet: [{ Key: CONSOLIDATED_TAG.key, Value: CONSOLIDATED_TAG.value }] } }),

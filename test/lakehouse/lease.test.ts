@@ -27,7 +27,9 @@ const CITIES = DEFAULT_CITIES.slice(0, 4).map(resolveCity);
 const ROWS = simulatedRows({ cities: CITIES, from: new Date(`${DAY}T00:00:00Z`), hours: 24, intervalMinutes: 5 });
 
 const ducks: Duck[] = [];
-afterAll(() => ducks.forEach((d) => d.close()));
+afterAll(() => {
+  for (const duck of ducks) duck.close();
+});
 
 const backends: Array<[string, () => Promise<{ env: Record<string, string>; config: KotsConfig; lake: Lake }>]> = [
   [
@@ -138,7 +140,7 @@ describe('two kots consolidate processes started together (real S3 server)', () 
     const codes = await Promise.all(runs.map((run) => new Promise<number | null>((resolve) => run.child.once('exit', resolve))));
     const outputs = runs.map((r) => r.output());
     // Each run either consolidated (or found the day up to date), or was turned away by the lease; never both failed.
-    codes.forEach((code, i) => expect(code === 0 || /another consolidation .* holds/.test(outputs[i]!), outputs[i]).toBe(true));
+    for (const [i, code] of codes.entries()) expect(code === 0 || /another consolidation .* holds/.test(outputs[i] ?? ''), outputs[i]).toBe(true);
     expect(codes.filter((c) => c === 0).length, outputs.join('\n---\n')).toBeGreaterThanOrEqual(1);
     await manifestsValid(config, lake);
     expect(await readingCounts(config, lake)).toEqual([distinctReadings(ROWS), distinctReadings(ROWS)]);
