@@ -180,7 +180,8 @@ export class MqttLink {
    */
   private reportFailedAttempt(delayMs: number): void {
     const now = Date.now();
-    const outage = (this.outage ??= { since: now, attempts: 0, lastWarnAt: 0, unreported: 0 });
+    this.outage ??= { since: now, attempts: 0, lastWarnAt: 0, unreported: 0 };
+    const outage = this.outage;
     outage.attempts++;
     outage.unreported++;
     const every = this.options.failureWarnEveryMs ?? 60_000;

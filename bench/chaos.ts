@@ -597,7 +597,7 @@ async function sendHostile(payloads: HostilePayload[]): Promise<void> {
     const results = await Promise.all(
       batch.map((payload) => Promise.race([new Promise<boolean>((resolve) => c.publish(topic, payload.bytes, { qos: 1 }, (error) => resolve(!error))), closed, sleep(30_000).then(() => false)])),
     );
-    batch.forEach((payload, n) => tally(payload.kind, results[n]!));
+    for (const [n, payload] of batch.entries()) tally(payload.kind, results[n] ?? false);
     hostile.acked += results.filter(Boolean).length;
   }
   await client.c.endAsync();

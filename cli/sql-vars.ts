@@ -13,11 +13,10 @@ export interface SqlVariable {
 
 /** Commander collector for repeated --var options. */
 export function collectVariable(text: string, previous: SqlVariable[] = []): SqlVariable[] {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
-  if (!m) throw new KotsError('USAGE', `--var expects name=value (e.g. --var event_id=5), got "${text}"`);
-  const value = m[2]!;
+  const [, name, value] = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text) ?? [];
+  if (name === undefined || value === undefined) throw new KotsError('USAGE', `--var expects name=value (e.g. --var event_id=5), got "${text}"`);
   const literal = /^-?\d+(\.\d+)?$/.test(value) ? value : `'${value.replaceAll("'", "''")}'`;
-  return [...previous.filter((v) => v.name !== m[1]), { name: m[1]!, literal }];
+  return [...previous.filter((v) => v.name !== name), { name, literal }];
 }
 
 export function applyVariables(sql: string, variables: readonly SqlVariable[]): string {

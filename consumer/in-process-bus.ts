@@ -32,10 +32,17 @@ interface Waiting {
   resolve: () => void;
 }
 
+/** One partition of the in-process stream. */
+interface Lane {
+  nextOffset: bigint;
+  /** Senders waiting for their record to be written, in offset order. */
+  waiting: Waiting[];
+  /** The partition's records enter the pipeline one after another, in offset order. */
+  chain: Promise<void>;
+}
+
 export class InProcessBus implements ReadingSink {
-  private readonly nextOffset: bigint[];
-  private readonly waiting: Waiting[][];
-  private readonly chains: Promise<void>[];
+  private readonly lanes: Lane[];
   private readonly timer: NodeJS.Timeout;
   readonly pipeline: WeatherPipeline;
   private deadLetterCount = 0;
@@ -46,16 +53,13 @@ export class InProcessBus implements ReadingSink {
 
   private constructor(
     private readonly lake: Lake,
-    private readonly partitions: number,
     startOffsets: bigint[],
     config: KotsConfig,
     logger: Logger,
     rules: RuleSet,
     onAlert?: (alert: SurrealAlert) => void,
   ) {
-    this.nextOffset = startOffsets;
-    this.waiting = startOffsets.map(() => []);
-    this.chains = startOffsets.map(() => Promise.resolve());
+    this.lanes = startOffsets.map((nextOffset) => ({ nextOffset, waiting: [], chain: Promise.resolve() }));
     this.pipeline = new WeatherPipeline({
       lake,
       topic: TOPIC,
@@ -82,12 +86,11 @@ export class InProcessBus implements ReadingSink {
     const start = Array.from({ length: partitions }, () => 0n);
     for (const key of await options.lake.list(RAW_WEATHER_PREFIX)) {
       const name = parseRawObjectKey(key);
-      if (name && name.topic === TOPIC && name.partition < partitions && BigInt(name.lastOffset) >= start[name.partition]!) {
-        start[name.partition] = BigInt(name.lastOffset) + 1n;
-      }
+      const known = name?.topic === TOPIC ? start[name.partition] : undefined;
+      if (name && known !== undefined && BigInt(name.lastOffset) >= known) start[name.partition] = BigInt(name.lastOffset) + 1n;
     }
     const rules = options.rules ?? (await activeRules(options.config, options.lake)).rules;
-    return new InProcessBus(options.lake, partitions, start, options.config, options.logger, rules, options.onAlert);
+    return new InProcessBus(options.lake, start, options.config, options.logger, rules, options.onAlert);
   }
 
   sendReadings(records: readonly OutgoingRecord[]): Promise<void> {
@@ -105,13 +108,13 @@ export class InProcessBus implements ReadingSink {
   }
 
   private append(record: OutgoingRecord): Promise<void> {
-    const partition = createHash('md5').update(record.key).digest().readUInt32BE(0) % this.partitions;
-    const offset = this.nextOffset[partition]!;
-    this.nextOffset[partition] = offset + 1n;
+    const partition = createHash('md5').update(record.key).digest().readUInt32BE(0) % this.lanes.length;
+    const lane = this.lane(partition);
+    const offset = lane.nextOffset;
+    lane.nextOffset = offset + 1n;
     const busRecord: BusRecord = { topic: TOPIC, partition, offset, timestamp: new Date(), key: record.key, value: record.value, headers: record.headers };
-    const durable = new Promise<void>((resolve) => this.waiting[partition]!.push({ offset, resolve }));
-    // One partition's records enter the pipeline in offset order.
-    this.chains[partition] = this.chains[partition]!.then(() => this.pipeline.accept(partition, [busRecord]));
+    const durable = new Promise<void>((resolve) => lane.waiting.push({ offset, resolve }));
+    lane.chain = lane.chain.then(() => this.pipeline.accept(partition, [busRecord]));
     this.armGroupCommit();
     return durable;
   }
@@ -135,21 +138,30 @@ export class InProcessBus implements ReadingSink {
     }
     this.groupCommitTimer = undefined;
     // Records still on their way into the pipeline belong to this commit too.
-    void Promise.all(this.chains).then(
+    void Promise.all(this.lanes.map((lane) => lane.chain)).then(
       () => this.pipeline.flushAged(0),
       () => undefined,
     );
   }
 
   private release(partition: number, next: bigint): void {
-    const queue = this.waiting[partition]!;
-    while (queue.length > 0 && queue[0]!.offset < next) queue.shift()!.resolve();
+    const { waiting } = this.lane(partition);
+    for (let first = waiting[0]; first && first.offset < next; first = waiting[0]) {
+      waiting.shift();
+      first.resolve();
+    }
+  }
+
+  private lane(partition: number): Lane {
+    const lane = this.lanes[partition];
+    if (!lane) throw new Error(`in-process bus: no partition ${partition} (there are ${this.lanes.length})`);
+    return lane;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     clearTimeout(this.groupCommitTimer);
-    await Promise.all(this.chains);
+    await Promise.all(this.lanes.map((lane) => lane.chain));
     await this.pipeline.close({ flush: true });
   }
 }

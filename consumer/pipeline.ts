@@ -110,12 +110,14 @@ export class WeatherPipeline {
         // The record counts as taken only once the dead-letter topic has it: if the send gives up
         // (the partition moved, the consumer closes), the record is delivered again and must not be skipped then.
         await this.deadLetter(partition, state, record, verdict.reason);
-        (state.batch ??= emptyBatch()).lastOffset = record.offset;
+        state.batch ??= emptyBatch();
+        state.batch.lastOffset = record.offset;
         this.stats.deadLettered++;
         this.options.metrics?.deadLettered();
         continue;
       }
-      const batch = (state.batch ??= emptyBatch());
+      state.batch ??= emptyBatch();
+      const batch = state.batch;
       batch.lastOffset = record.offset;
       const detected = detectEvent(verdict.reading, this.rules);
       const row = flattenReading(verdict.reading, record, detected ?? NO_EVENT);

@@ -194,7 +194,8 @@ export function createDashboardServer(options: DashboardServerOptions): { server
     if (!granted) {
       throttle.failed(client);
       logger.warn({ client }, 'dashboard login link refused (unknown or used already)');
-      return send(response, 401, 'This login link is not valid (each link works once). Log in at / with a registry user, or restart `kots up` for a new link.\n', 'text/plain; charset=utf-8');
+      send(response, 401, 'This login link is not valid (each link works once). Log in at / with a registry user, or restart `kots up` for a new link.\n', 'text/plain; charset=utf-8');
+      return;
     }
     throttle.succeeded(client);
     const session = sessions.create(granted);

@@ -60,16 +60,17 @@ export async function resolveEvent(connection: DuckDBConnection, text: string): 
   const wanted = text.trim().toLowerCase().replace(/[-_]+/g, ' ');
   const exact = EVENTS.find((e) => String(e.id) === wanted || e.name.toLowerCase() === wanted || e.name.toLowerCase() === `the ${wanted}`);
   const candidates = exact ? [exact] : EVENTS.filter((e) => e.name.toLowerCase().includes(wanted));
-  if (candidates.length === 0) {
+  const [candidate] = candidates;
+  if (!candidate) {
     throw new KotsError('USAGE', `no event is called "${text}"; the events: ${EVENTS.map((e) => `${e.id} ${e.name}`).join(', ')}`);
   }
   if (candidates.length > 1) {
     throw new KotsError('USAGE', `"${text}" fits ${candidates.length} events: ${candidates.map((e) => `${e.id} ${e.name}`).join(', ')}; give its id or more of its name`);
   }
-  const event = { id: candidates[0]!.id as number, name: candidates[0]!.name };
+  const event = { id: candidate.id as number, name: candidate.name };
   const [fired = 0, days = 0] = (
-    await connection.runAndReadAll(`SELECT count(*) FILTER (WHERE event_id = ${event.id}), count(DISTINCT date) FROM readings`)
-  ).getRows()[0]!.map(Number);
+    (await connection.runAndReadAll(`SELECT count(*) FILTER (WHERE event_id = ${event.id}), count(DISTINCT date) FROM readings`)).getRows()[0] ?? []
+  ).map(Number);
   if (fired === 0) {
     const more = Math.max(1, DAYS_FOR_EVERY_EVENT - days);
     const advice =

@@ -29,18 +29,19 @@ export function readGuide(folder = analysisFolder()): GuideStep[] {
   // Paths as the player types them: relative from inside the repository, absolute from elsewhere.
   const fromHere = relative(process.cwd(), folder);
   const shown = fromHere.startsWith('..') ? folder : fromHere || '.';
-  return [...text.matchAll(/^## (\d+)\. (.+)\n([\s\S]*?)(?=^## |(?![\s\S]))/gm)].map(([, number, title, body]) => ({
+  return [...text.matchAll(/^## (\d+)\. (.+)\n([\s\S]*?)(?=^## |(?![\s\S]))/gm)].map(([, number, title = '', body = '']) => ({
     number: Number(number),
-    title: title!.replace(/\s*\([^)]*\)\s*$/, '').trim(),
-    body: body!.trim(),
-    queries: [...new Set([...body!.matchAll(/`(\d\d-[a-z0-9-]+\.sql)`/g)].map((m) => join(shown, m[1]!)))],
+    title: title.replace(/\s*\([^)]*\)\s*$/, '').trim(),
+    body: body.trim(),
+    queries: [...new Set([...body.matchAll(/`(\d\d-[a-z0-9-]+\.sql)`/g)].map(([, file = '']) => join(shown, file)))],
   }));
 }
 
 const command = (query: string) => `kots sql --file ${query}`;
 
 function nextCommand(step: GuideStep): string {
-  if (step.queries.length > 0) return command(step.queries[0]!);
+  const [query] = step.queries;
+  if (query !== undefined) return command(query);
   const check = /kots challenge check [^\n`]+/.exec(step.body);
   return check ? check[0] : 'kots challenge check <event> --where "<your condition>"';
 }
@@ -51,7 +52,9 @@ export function formatOverview(steps: GuideStep[], lakeEmpty: boolean): string {
     lines.push(`  ${step.number}. ${step.title}${step.queries.length ? `  —  ${step.queries.map(command).join(', ')}` : ''}`);
   }
   lines.push('');
-  lines.push(lakeEmpty ? 'next: kots simulate --days 30   (the lake is empty: a month of data first)' : `next: ${nextCommand(steps[0]!)}`);
+  const [first] = steps;
+  if (lakeEmpty) lines.push('next: kots simulate --days 30   (the lake is empty: a month of data first)');
+  else if (first) lines.push(`next: ${nextCommand(first)}`);
   lines.push('      kots challenge guide <step>   shows a step in full');
   return lines.join('\n');
 }

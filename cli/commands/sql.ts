@@ -49,9 +49,11 @@ export function registerSqlCommand(program: Command): void {
       }
       const given = [query !== undefined, opts.command !== undefined, opts.file !== undefined].filter(Boolean).length;
       if (given > 1) throw new KotsError('USAGE', 'give the SQL one way: as an argument, with -c, or with -f FILE');
-      if (opts.format === 'parquet' && !opts.output) throw new KotsError('USAGE', '--format parquet writes a file: add -o FILE.parquet');
+      const output = opts.output;
+      if (opts.format === 'parquet' && !output) throw new KotsError('USAGE', '--format parquet writes a file: add -o FILE.parquet');
       // Read before connecting: a mistyped file name is the user's to fix, in one line.
-      const script = opts.file !== undefined ? { text: readFileSync(opts.file, 'utf8'), source: opts.file } : (query ?? opts.command) !== undefined ? { text: (query ?? opts.command)!, source: '-c' } : undefined;
+      const inline = query ?? opts.command;
+      const script = opts.file !== undefined ? { text: readFileSync(opts.file, 'utf8'), source: opts.file } : inline !== undefined ? { text: inline, source: '-c' } : undefined;
       if (script && opts.var.length > 0) script.text = applyVariables(script.text, opts.var);
 
       const { config } = await loadContextAsync(command);
@@ -80,15 +82,16 @@ export function registerSqlCommand(program: Command): void {
         if (opts.format === 'parquet') {
           const { writeParquet } = await import('../../lakehouse/format.js');
           if (!script) throw new KotsError('USAGE', '--format parquet needs the query: -c SQL or -f FILE');
-          await writeParquet(db.connection, script.text, opts.output!);
-          process.stdout.write(`wrote ${opts.output}\n`);
+          if (!output) throw new KotsError('USAGE', '--format parquet writes a file: add -o FILE.parquet');
+          await writeParquet(db.connection, script.text, output);
+          process.stdout.write(`wrote ${output}\n`);
           return;
         }
-        if (opts.output) writeFileSync(opts.output, '');
+        if (output) writeFileSync(output, '');
         const shell = new SqlShell(db.connection, {
           mode: opts.format,
           bail: opts.bail ?? false,
-          ...(opts.output ? { write: (text: string) => appendFileSync(opts.output!, text) } : {}),
+          ...(output ? { write: (text: string) => appendFileSync(output, text) } : {}),
           width: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
         });
         if (script) {

@@ -5,7 +5,7 @@
  * the config (a local folder unless S3 is configured). A reading is
  * acknowledged to its simulated agent only once it is in the lake.
  */
-import { startBridge } from '../../bridge/index.js';
+import { startBridge, type BridgeHandle } from '../../bridge/index.js';
 import { InProcessBus } from '../../consumer/in-process-bus.js';
 import type { KotsConfig } from '../../core/config/index.js';
 import type { Lake } from '../../core/lake/index.js';
@@ -29,7 +29,7 @@ export interface EmbeddedPipeline {
 export async function startEmbeddedPipeline(config: KotsConfig, lake: Lake, logger: Logger): Promise<EmbeddedPipeline> {
   const bus = await InProcessBus.open({ lake, config, logger });
   const { registryFile: _file, registryVaultPath: _vault, tlsPort: _tls, wsPort: _ws, metricsPort: _metrics, externalBrokerUrl: _external, ...bridge } = config.bridge;
-  let handle;
+  let handle: BridgeHandle;
   try {
     handle = await startBridge({
       config: { ...config, bridge: { ...bridge, host: '127.0.0.1', port: 0, maxMessagesPerMinute: SIMULATION_RATE_PER_MINUTE, rateBurst: SIMULATION_BURST } },

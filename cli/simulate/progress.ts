@@ -36,7 +36,10 @@ export function progressView(stream: NodeJS.WriteStream = process.stdout): Progr
           bar.start(total, 0, payload);
         }
         // The expected total is an estimate (random intervals): never let the bar run past its end.
-        if (p.acked > total) bar.setTotal((total = p.acked));
+        if (p.acked > total) {
+          total = p.acked;
+          bar.setTotal(total);
+        }
         bar.update(p.acked, payload);
       },
       stop() {

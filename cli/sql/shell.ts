@@ -113,7 +113,7 @@ export class SqlShell {
   }
 
   /** A dot command; returns 'quit' for .quit/.exit. */
-  async dot(line: string, where?: string): Promise<'quit' | void> {
+  async dot(line: string, where?: string): Promise<'quit' | undefined> {
     const [command, ...args] = line.split(/\s+/);
     const arg = args.join(' ').trim();
     switch (command) {
@@ -160,10 +160,12 @@ export class SqlShell {
     }
   }
 
-  private fail(message: string, where?: string): void {
+  /** Reports a failed command; answers undefined so a dot command can `return this.fail(...)` and go on. */
+  private fail(message: string, where?: string): undefined {
     this.errors++;
     process.stderr.write(`error${where ? ` (${where})` : ''}: ${message}\n`);
     if (this.options.bail) throw new Bail();
+    return undefined;
   }
 
   /** The prompt, for a person at a terminal. Resolves when they leave (.quit, Ctrl-D). */

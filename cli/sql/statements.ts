@@ -14,8 +14,7 @@ export function splitStatements(text: string): Split {
   const statements: string[] = [];
   let start = 0;
   let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
+  for (let c = text[i]; c !== undefined; c = text[i]) {
     const next = text[i + 1];
     if (c === "'" || c === '"') {
       i = closing(text, i + 1, c);

@@ -65,7 +65,8 @@ class FoldedLines {
       this.byKey.set(key, seen);
     } else {
       this.byKey.set(key, { key, count: 1, first: at, last: at, label, detail });
-      if (this.byKey.size > MAX_FOLDED) this.byKey.delete(this.byKey.keys().next().value!);
+      const oldest = this.byKey.keys().next();
+      if (this.byKey.size > MAX_FOLDED && !oldest.done) this.byKey.delete(oldest.value);
     }
   }
 

@@ -38,7 +38,7 @@ export function loadConfig(options: LoadOptions = {}): KotsConfig {
   const fileFolder = options.file ? dirname(resolve(options.file)) : undefined;
   const fileLake = raw.lake as Record<string, unknown> | undefined;
   if (fileFolder && typeof fileLake?.path === 'string' && !isAbsolute(fileLake.path)) fileLake.path = resolve(fileFolder, fileLake.path);
-  if (fileFolder && fileLake?.path === undefined) setPath(raw, ['lake', 'path'], resolve(fileFolder, String(byPath.get('lake.path')!.defaultValue)));
+  if (fileFolder && fileLake?.path === undefined) setPath(raw, ['lake', 'path'], resolve(fileFolder, String(byPath.get('lake.path')?.defaultValue ?? '')));
 
   const fromEnv: Array<[ConfigLeaf, string, string]> = [];
   for (const [alias, path] of Object.entries(ENV_ALIASES)) {
@@ -91,7 +91,8 @@ export function validateConfig(raw: unknown, source = 'configuration'): KotsConf
 function knownKeysAt(path: string[]): string[] {
   const names = new Set<string>();
   for (const leaf of configLeaves(configSchema)) {
-    if (leaf.path.length > path.length && path.every((p, i) => leaf.path[i] === p)) names.add(leaf.path[path.length]!);
+    const next = leaf.path[path.length];
+    if (next !== undefined && path.every((p, i) => leaf.path[i] === p)) names.add(next);
   }
   return [...names];
 }
@@ -110,14 +111,18 @@ export function closest(typed: string, known: readonly string[]): string | undef
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(typed.length / 3)) ? best : undefined;
 }
 
+/** Levenshtein distance, one row at a time (row i holds the distances from a's first i characters to each prefix of b). */
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
     previous = current;
   }
-  return previous[b.length]!;
+  return previous[b.length] ?? 0;
 }
 
 function describeSource(file?: string): string {

@@ -124,7 +124,7 @@ describe('kots sql at a terminal', () => {
     // Half a statement, then Ctrl-C: the prompt stays, the text is gone, the next statement is clean.
     type('select 1 +', 'Enter');
     type('broken', 'C-c');
-    await waitFor('^C echoed', async () => screen().some((l) => /^   \.\.\.> \^C$/.test(l)), 10_000);
+    await waitFor('^C echoed', async () => screen().some((l) => /^ {3}\.\.\.> \^C$/.test(l)), 10_000);
     type('select 5 as five;', 'Enter');
     await waitFor('the clean statement', async () => screen().some((l) => /^five/.test(l)), 30_000);
     expect(screen().join('\n')).not.toMatch(/EXIT CODE/);

@@ -54,7 +54,7 @@ describe('kots up on a terminal', () => {
           const lines = screen();
           seen.push(lines);
           checkScreen(lines);
-          return lines.some((l) => /written [1-9]/.test(l)) && lines.some((l) => /^\d\d:\d\d:\d\d  .* ×\d+: /.test(l));
+          return lines.some((l) => /written [1-9]/.test(l)) && lines.some((l) => /^\d\d:\d\d:\d\d {2}.* ×\d+: /.test(l));
         },
         90_000,
         500,

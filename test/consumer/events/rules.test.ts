@@ -79,21 +79,24 @@ function originalTable(): OriginalRule[] {
   const rows = [...section.matchAll(/^\| (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)];
   return rows.map(([, id, name, condition, gate]) => {
     const parts = condition!.trim().split(' and ').map((part): ((f: OriginalFacts) => boolean) => {
-      let m: RegExpExecArray | null;
-      if ((m = /^(\w+) = (.+)$/.exec(part))) {
-        const [, field, value] = m;
+      const equals = /^(\w+) = (.+)$/.exec(part);
+      if (equals) {
+        const [, field, value] = equals;
         return (f) => (field === 'main' ? f.main : f.description) === value;
       }
-      if ((m = /^([\d.]+) ≤ hour < ([\d.]+)$/.exec(part))) {
-        const [low, high] = [Number(m[1]), Number(m[2])];
+      const hours = /^([\d.]+) ≤ hour < ([\d.]+)$/.exec(part);
+      if (hours) {
+        const [low, high] = [Number(hours[1]), Number(hours[2])];
         return (f) => f.hour >= low && f.hour < high;
       }
-      if ((m = /^([\d.]+) < (temp|wind) < ([\d.]+)$/.exec(part))) {
-        const [low, field, high] = [Number(m[1]), m[2] as 'temp' | 'wind', Number(m[3])];
+      const range = /^([\d.]+) < (temp|wind) < ([\d.]+)$/.exec(part);
+      if (range) {
+        const [low, field, high] = [Number(range[1]), range[2] as 'temp' | 'wind', Number(range[3])];
         return (f) => f[field] !== undefined && low < f[field]! && f[field]! < high;
       }
-      if ((m = /^(temp|wind) ([<>]) ([\d.]+)$/.exec(part))) {
-        const [field, op, bound] = [m[1] as 'temp' | 'wind', m[2], Number(m[3])];
+      const bounded = /^(temp|wind) ([<>]) ([\d.]+)$/.exec(part);
+      if (bounded) {
+        const [field, op, bound] = [bounded[1] as 'temp' | 'wind', bounded[2], Number(bounded[3])];
         return (f) => f[field] !== undefined && (op === '<' ? f[field]! < bound : f[field]! > bound);
       }
       throw new Error(`docs/design.md: cannot read the condition part "${part}"`);
