@@ -104,6 +104,12 @@ interface CityState extends PartitionId {
   removedRaw: number;
 }
 
+/** The part planned for a city in this run; it is set before the city's upload, so a missing one is a bug here. */
+function planned(c: CityState): ConsolidationManifest {
+  if (!c.next) throw new Error(`consolidation of ${c.date}/${c.city}: no part was planned before its upload`);
+  return c.next;
+}
+
 /** What a run did with one day: a result per city, or why the day failed. */
 export interface DayOutcome {
   date: string;
@@ -142,8 +148,9 @@ export async function consolidateDays(options: ConsolidateOptions, dates: readon
 /** Consolidates every city of a day (or one city); one result per city. */
 export async function consolidateDay(options: ConsolidateOptions, date: string, city?: string): Promise<PartitionResult[]> {
   const [outcome] = await consolidateDays(options, [date], city);
-  if (outcome!.error) throw outcome!.error;
-  return outcome!.results!;
+  if (outcome?.error) throw outcome.error;
+  if (!outcome?.results) throw new Error(`consolidation of ${date} gave no outcome`);
+  return outcome.results;
 }
 
 async function consolidateBatch(options: ConsolidateOptions, dates: readonly string[], city?: string): Promise<DayOutcome[]> {
@@ -152,7 +159,11 @@ async function consolidateBatch(options: ConsolidateOptions, dates: readonly str
   try {
     for (const date of dates) leases.set(date, await acquireLease(options.lake, leaseKey(date), { ...(options.leaseMs ? { ttlMs: options.leaseMs } : {}) }));
     const fence = async (cities: readonly PartitionId[]) => {
-      for (const date of new Set(cities.map((c) => c.date))) await leases.get(date)!.fence();
+      for (const date of new Set(cities.map((c) => c.date))) {
+        const lease = leases.get(date);
+        if (!lease) throw new Error(`consolidation: no lease held for ${date}`);
+        await lease.fence();
+      }
     };
     const cities = (await Promise.all(dates.map((date) => listDay(options, date, city)))).flat();
     for (const c of cities) await options.onStep?.(c, 'listed', `${c.raw.length} raw files, ${c.previous ? `manifest ${c.previous.file}` : 'no manifest'}`);
@@ -193,24 +204,28 @@ function resultOf(c: CityState, elapsedMs: number): PartitionResult {
 /** Groups the partitions (whole days together) into passes of at most MAX_ROWS_PER_PASS input rows. */
 function passes(cities: CityState[]): CityState[][] {
   const groups: CityState[][] = [];
-  let rows = Number.POSITIVE_INFINITY;
+  let group: CityState[] = [];
+  let rows = 0;
   for (const date of [...new Set(cities.map((c) => c.date))]) {
     const day = cities.filter((c) => c.date === date);
     const dayRows = day.reduce((n, c) => n + c.inputRows, 0);
-    if (rows + dayRows > MAX_ROWS_PER_PASS) {
-      groups.push([]);
+    if (group.length > 0 && rows + dayRows > MAX_ROWS_PER_PASS) {
+      groups.push(group);
+      group = [];
       rows = 0;
     }
-    groups.at(-1)!.push(...day);
+    group.push(...day);
     rows += dayRows;
   }
+  if (group.length > 0) groups.push(group);
   return groups;
 }
 
 /** One (date, city) partition: the same pass, restricted to the city. */
 export async function consolidatePartition(options: ConsolidateOptions, partition: PartitionId): Promise<PartitionResult> {
   const [result] = await consolidateDay(options, partition.date, partition.city);
-  return result!;
+  if (!result) throw new Error(`consolidation of ${partition.date}/${partition.city} gave no result`);
+  return result;
 }
 
 /** The day's state from two listings and the cities' manifests. */
@@ -218,7 +233,14 @@ async function listDay(options: ConsolidateOptions, date: string, only?: string)
   const { lake } = options;
   const [rawKeys, consolidatedKeys] = await Promise.all([lake.list(`${RAW_WEATHER_PREFIX}date=${date}/`), lake.list(`${CONSOLIDATED_WEATHER_PREFIX}date=${date}/`)]);
   const byCity = new Map<string, { raw: string[]; parts: string[]; manifest?: string }>();
-  const entry = (city: string) => byCity.get(city) ?? byCity.set(city, { raw: [], parts: [] }).get(city)!;
+  const entry = (city: string) => {
+    let found = byCity.get(city);
+    if (!found) {
+      found = { raw: [], parts: [] };
+      byCity.set(city, found);
+    }
+    return found;
+  };
   for (const key of rawKeys) {
     const city = HIVE_CITY.exec(key)?.[1];
     if (city && key.endsWith('.parquet') && (!only || city === only)) entry(city).raw.push(key);
@@ -274,7 +296,10 @@ async function footerRows(lake: Lake, connection: DuckDBConnection, keys: readon
 async function countInputRows(options: ConsolidateOptions, cities: CityState[]): Promise<void> {
   const byKey = new Map<string, CityState>();
   for (const c of cities) for (const key of inputsOf(c)) byKey.set(key, c);
-  for (const [key, rows] of await footerRows(options.lake, options.connection, [...byKey.keys()])) byKey.get(key)!.inputRows += rows;
+  for (const [key, rows] of await footerRows(options.lake, options.connection, [...byKey.keys()])) {
+    const city = byKey.get(key);
+    if (city) city.inputRows += rows;
+  }
 }
 
 const inputsOf = (c: CityState) => [...(c.previous ? [partKey(c.previous)] : []), ...c.fresh];
@@ -315,13 +340,14 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
       const covers = [...(c.previous?.covers ?? []), ...c.fresh].sort();
       c.next = { v: 1, date: c.date, city: c.city, file: partFileName(covers), rows: expected, covers };
     }
-    let next = 0;
+    // The workers share one iterator: each takes the next city as it finishes the last.
+    const uploads = cities.values();
     await Promise.all(
       Array.from({ length: Math.min(UPLOADS_AT_ONCE, cities.length) }, async () => {
-        while (next < cities.length) {
-          const c = cities[next++]!;
-          await lake.put(partKey(c.next!), await readFile(join(dir, 'out', `date=${c.date}`, `city=${c.city}`, 'data_0.parquet')));
-          await options.onStep?.(c, 'part-written', `${partKey(c.next!)}: ${c.next!.rows} rows from ${c.inputRows} input rows`);
+        for (const c of uploads) {
+          const next = planned(c);
+          await lake.put(partKey(next), await readFile(join(dir, 'out', `date=${c.date}`, `city=${c.city}`, 'data_0.parquet')));
+          await options.onStep?.(c, 'part-written', `${partKey(next)}: ${next.rows} rows from ${c.inputRows} input rows`);
         }
       }),
     );
@@ -329,20 +355,20 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
     await rm(dir, { recursive: true, force: true });
   }
 
-  const uploaded = await footerRows(lake, connection, cities.map((c) => partKey(c.next!)));
+  const uploaded = await footerRows(lake, connection, cities.map((c) => partKey(planned(c))));
   for (const c of cities) {
-    const rows = uploaded.get(partKey(c.next!));
-    if (rows !== c.next!.rows) throw inconsistent(c, `its uploaded object ${partKey(c.next!)} holds ${rows ?? 'no'} rows, ${c.next!.rows} were written`);
+    const next = planned(c);
+    const rows = uploaded.get(partKey(next));
+    if (rows !== next.rows) throw inconsistent(c, `its uploaded object ${partKey(next)} holds ${rows ?? 'no'} rows, ${next.rows} were written`);
     await options.onStep?.(c, 'verified', `${rows} rows = distinct ids of the inputs`);
   }
 
   await fence(cities);
-  let done = 0;
+  const manifests = cities.values();
   await Promise.all(
     Array.from({ length: Math.min(UPLOADS_AT_ONCE, cities.length) }, async () => {
-      while (done < cities.length) {
-        const c = cities[done++]!;
-        await lake.put(manifestKey(c), encodeManifest(c.next!));
+      for (const c of manifests) {
+        await lake.put(manifestKey(c), encodeManifest(planned(c)));
         await options.onStep?.(c, 'manifest-written', manifestKey(c));
       }
     }),
@@ -419,8 +445,8 @@ export async function partitionsOf(lake: Lake, date: string, city?: string): Pro
   const cities = new Set<string>();
   for (const prefix of [RAW_WEATHER_PREFIX, CONSOLIDATED_WEATHER_PREFIX]) {
     for (const key of await lake.list(`${prefix}date=${date}/`)) {
-      const m = HIVE_CITY.exec(key);
-      if (m) cities.add(m[1]!);
+      const city = HIVE_CITY.exec(key)?.[1];
+      if (city) cities.add(city);
     }
   }
   return [...cities].sort().map((c) => ({ date, city: c }));
@@ -430,8 +456,8 @@ export async function partitionsOf(lake: Lake, date: string, city?: string): Pro
 export async function pendingDates(lake: Lake): Promise<string[]> {
   const dates = new Set<string>();
   for (const key of await lake.list(RAW_WEATHER_PREFIX)) {
-    const m = /^raw\/weather\/date=(\d{4}-\d{2}-\d{2})\//.exec(key);
-    if (m && key.endsWith('.parquet')) dates.add(m[1]!);
+    const date = /^raw\/weather\/date=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
+    if (date && key.endsWith('.parquet')) dates.add(date);
   }
   return [...dates].sort();
 }
