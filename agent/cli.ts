@@ -60,7 +60,8 @@ export interface RegisterOptions {
 }
 
 export function registerAgentCommands(program: Command, options: RegisterOptions = {}): void {
-  const withConfig = (command: Command) => (hasOption(program, '--config') ? command : command.option('-c, --config <file>', 'YAML config file (also KOTS_CONFIG)'));
+  const withConfig = (command: Command) =>
+    hasOption(program, '--config') ? command : command.option('-c, --config <file>', 'YAML config file (also KOTS_CONFIG)');
 
   withConfig(
     program
@@ -68,7 +69,10 @@ export function registerAgentCommands(program: Command, options: RegisterOptions
       .description('run the edge agent: readings from the configured source, spooled on disk, published to MQTT (QoS 1)')
       .option('--once', 'take one reading, print it as JSON, and exit (no spool, no broker)')
       .option('--count <n>', 'take this many readings, wait until the broker acknowledged all of them, and exit', positiveInteger('--count'))
-      .addHelpText('after', '\nExamples:\n  $ kots agent --config /etc/kots/agent.yaml\n  $ kots agent --config agent.yaml --once\n  $ KOTS_AGENT_DEVICE_ID=pi-1 KOTS_AGENT_CITY_NAME=Kochi MQTT_URL=mqtt://broker:1883 kots agent --count 10\n'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  $ kots agent --config /etc/kots/agent.yaml\n  $ kots agent --config agent.yaml --once\n  $ KOTS_AGENT_DEVICE_ID=pi-1 KOTS_AGENT_CITY_NAME=Kochi MQTT_URL=mqtt://broker:1883 kots agent --count 10\n',
+      ),
   ).action(async (opts: AgentCliOptions, command: Command) => {
     const config = await load(command);
     const { agentLogger, startAgent, takeOneReading } = await import('./index.js');

@@ -74,7 +74,10 @@ function identity(config: KotsConfig): AgentIdentity {
   const { deviceId, city } = config.agent;
   if (!deviceId || !city) {
     const missing = [deviceId ? undefined : 'agent.deviceId', city ? undefined : 'agent.city'].filter(Boolean);
-    throw new KotsError('CONFIG_INVALID', `${missing.join(' and ')} must be set for an agent (config file, or KOTS_AGENT_DEVICE_ID and KOTS_AGENT_CITY_NAME / _LAT / _LON)`);
+    throw new KotsError(
+      'CONFIG_INVALID',
+      `${missing.join(' and ')} must be set for an agent (config file, or KOTS_AGENT_DEVICE_ID and KOTS_AGENT_CITY_NAME / _LAT / _LON)`,
+    );
   }
   return { deviceId, city: resolveCity(city) };
 }

@@ -123,7 +123,10 @@ export class MqttLink {
       this.backoff.reset();
       if (this.outage) {
         const seconds = Math.round((Date.now() - this.outage.since) / 1000);
-        this.options.logger.info({ url: settings.url, attempts: this.outage.attempts, seconds }, `reached the broker again after ${this.outage.attempts} failed attempts over ${seconds} s`);
+        this.options.logger.info(
+          { url: settings.url, attempts: this.outage.attempts, seconds },
+          `reached the broker again after ${this.outage.attempts} failed attempts over ${seconds} s`,
+        );
         this.outage = undefined;
       }
       // Small QoS 1 publishes and their PUBACKs must not wait for Nagle's algorithm.
@@ -206,7 +209,8 @@ function describeConnectError(error: Error): string {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `unknown host ${(error as { hostname?: string }).hostname ?? ''}`.trim();
   if (code === 'ETIMEDOUT' || /timeout/i.test(error.message)) return 'no answer (timed out)';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
-  if (/Not authorized|Bad username or password/i.test(error.message)) return `${error.message}: check mqtt.username and mqtt.password (or the device's credential)`;
+  if (/Not authorized|Bad username or password/i.test(error.message))
+    return `${error.message}: check mqtt.username and mqtt.password (or the device's credential)`;
   return errorMessage(error);
 }
 

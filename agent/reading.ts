@@ -28,7 +28,10 @@ export function buildReading(context: ReadingContext, seq: number, observedAt: D
   };
   const result = readingSchema.safeParse(candidate);
   if (!result.success) {
-    const reason = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const reason = result.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.')}: ${i.message}`)
+      .join('; ');
     throw new KotsError('READING_INVALID', `the ${context.source} source produced an invalid reading: ${reason}`);
   }
   return result.data;

@@ -54,7 +54,10 @@ export function applyRemoteSettings(base: SettingsInForce, payload: Buffer): Set
   }
   const merged: SettingsInForce = { ...base, ...definedOnly(parsed.data), origin: 'remote' };
   if (merged.intervalMinSeconds > merged.intervalMaxSeconds) {
-    return { ok: false, reason: `remote settings refused: intervalMinSeconds ${merged.intervalMinSeconds} exceeds intervalMaxSeconds ${merged.intervalMaxSeconds}` };
+    return {
+      ok: false,
+      reason: `remote settings refused: intervalMinSeconds ${merged.intervalMinSeconds} exceeds intervalMaxSeconds ${merged.intervalMaxSeconds}`,
+    };
   }
   return { ok: true, settings: merged };
 }

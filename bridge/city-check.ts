@@ -21,7 +21,9 @@ export function cityMismatch(reading: Pick<Reading, 'device_id' | 'city'>, regis
   if (!device) return undefined;
   const name = reading.city.name;
   if (device.cityName !== undefined) {
-    return name === device.cityName ? undefined : `city name ${JSON.stringify(name.slice(0, 100))} is not the registry's "${device.cityName}" for device ${device.id}`;
+    return name === device.cityName
+      ? undefined
+      : `city name ${JSON.stringify(name.slice(0, 100))} is not the registry's "${device.cityName}" for device ${device.id}`;
   }
   const slug = slugify(name);
   const matches = slug !== '' && (slug === device.city || device.city.startsWith(`${slug}-`));

@@ -40,7 +40,10 @@ export class ReadingForwarder {
     if (!verdict.ok) return this.refuse(refused, verdict.reason);
     if (!topic) return this.refuse(refused, `topic ${mqttTopic} is not kots/v1/<city>/<device>/weather`);
     if (verdict.reading.device_id !== topic.deviceId || verdict.reading.city.slug !== topic.city) {
-      return this.refuse(refused, `payload identity ${verdict.reading.city.slug}/${verdict.reading.device_id} does not match topic ${topic.city}/${topic.deviceId}`);
+      return this.refuse(
+        refused,
+        `payload identity ${verdict.reading.city.slug}/${verdict.reading.device_id} does not match topic ${topic.city}/${topic.deviceId}`,
+      );
     }
     const wrongCity = cityMismatch(verdict.reading, this.registry());
     if (wrongCity !== undefined) return this.refuse(refused, wrongCity);

@@ -115,7 +115,10 @@ export class KafkaReadingSink implements ReadingSink {
               this.status.healthy = false;
               this.status.lastError = errorMessage(error);
               if (attempt === 0 || attempt % 10 === 0) {
-                this.options.logger.warn({ err: errorMessage(error), waiting: this.status.inFlight }, 'Kafka unavailable: holding acknowledgements until it is back');
+                this.options.logger.warn(
+                  { err: errorMessage(error), waiting: this.status.inFlight },
+                  'Kafka unavailable: holding acknowledgements until it is back',
+                );
               }
             },
           });

@@ -43,7 +43,12 @@ function closeServer(server: NetServer | HttpServer): Promise<void> {
 }
 
 /** `onRefused` hears of each socket dropped because `maxConnections` sockets are already open on that door. */
-export async function openListeners(broker: Aedes, config: KotsConfig['bridge'], maxConnections: number, onRefused: () => void = () => undefined): Promise<Listeners> {
+export async function openListeners(
+  broker: Aedes,
+  config: KotsConfig['bridge'],
+  maxConnections: number,
+  onRefused: () => void = () => undefined,
+): Promise<Listeners> {
   const servers: Array<NetServer | HttpServer> = [];
   const tcp = createNetServer(broker.handle);
   tcp.maxConnections = maxConnections;
@@ -56,7 +61,8 @@ export async function openListeners(broker: Aedes, config: KotsConfig['bridge'],
     },
   };
   if (config.tlsPort !== undefined) {
-    if (!config.tlsCertFile || !config.tlsKeyFile) throw new KotsError('CONFIG_INVALID', 'bridge.tlsPort is set: set bridge.tlsCertFile and bridge.tlsKeyFile too');
+    if (!config.tlsCertFile || !config.tlsKeyFile)
+      throw new KotsError('CONFIG_INVALID', 'bridge.tlsPort is set: set bridge.tlsCertFile and bridge.tlsKeyFile too');
     const tls = createTlsServer({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, broker.handle);
     tls.maxConnections = maxConnections;
     tls.on('drop', onRefused);

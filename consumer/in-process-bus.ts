@@ -81,7 +81,13 @@ export class InProcessBus implements ReadingSink {
   }
 
   /** Labels with `rules`, by default the active ones (a game master's variant, else the original). */
-  static async open(options: { lake: Lake; config: KotsConfig; logger: Logger; onAlert?: (alert: SurrealAlert) => void; rules?: RuleSet }): Promise<InProcessBus> {
+  static async open(options: {
+    lake: Lake;
+    config: KotsConfig;
+    logger: Logger;
+    onAlert?: (alert: SurrealAlert) => void;
+    rules?: RuleSet;
+  }): Promise<InProcessBus> {
     const partitions = options.config.kafka.partitions;
     const start = Array.from({ length: partitions }, () => 0n);
     for (const key of await options.lake.list(RAW_WEATHER_PREFIX)) {

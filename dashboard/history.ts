@@ -171,7 +171,9 @@ export class LakeHistory {
       // Conditions older than yesterday would only mislead; a city that speaks again fills its tile.
       [this.firstDay(1)],
     );
-    const perMinute = await this.query(`SELECT city, minute::DOUBLE AS minute, sum(n)::INTEGER AS n FROM dash_minutes WHERE minute > ? GROUP BY ALL`, [hourAgoMinute]);
+    const perMinute = await this.query(`SELECT city, minute::DOUBLE AS minute, sum(n)::INTEGER AS n FROM dash_minutes WHERE minute > ? GROUP BY ALL`, [
+      hourAgoMinute,
+    ]);
     const events = await this.query(`SELECT * FROM dash_events ORDER BY t DESC LIMIT 100`);
     const minutes = new Map<string, Array<[number, number]>>();
     for (const r of perMinute) {

@@ -42,7 +42,8 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
 };
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
@@ -194,7 +195,12 @@ export function createDashboardServer(options: DashboardServerOptions): { server
     if (!granted) {
       throttle.failed(client);
       logger.warn({ client }, 'dashboard login link refused (unknown or used already)');
-      send(response, 401, 'This login link is not valid (each link works once). Log in at / with a registry user, or restart `kots up` for a new link.\n', 'text/plain; charset=utf-8');
+      send(
+        response,
+        401,
+        'This login link is not valid (each link works once). Log in at / with a registry user, or restart `kots up` for a new link.\n',
+        'text/plain; charset=utf-8',
+      );
       return;
     }
     throttle.succeeded(client);

@@ -24,7 +24,10 @@ export function duckdbOptions(config: KotsConfig): Record<string, string> {
   const extensionDirectory = config.duckdb.extensionDirectory;
   if (extensionDirectory) {
     if (!existsSync(extensionDirectory)) {
-      throw new KotsError('CONFIG_INVALID', `duckdb.extensionDirectory: ${extensionDirectory} does not exist (seed it with scripts/servers/install.sh duckdb-ext; see lakehouse/README.md)`);
+      throw new KotsError(
+        'CONFIG_INVALID',
+        `duckdb.extensionDirectory: ${extensionDirectory} does not exist (seed it with scripts/servers/install.sh duckdb-ext; see lakehouse/README.md)`,
+      );
     }
     options.extension_directory = extensionDirectory;
     // Nothing can be downloaded here: load what is in the folder, never try the network.

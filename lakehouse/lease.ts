@@ -69,7 +69,11 @@ export class Lease {
       if (this.released) return;
       const etag = await this.lake.putIfMatch(this.key, this.encode(this.now() + this.ttlMs), this.etag);
       if (!etag) {
-        this.lost = new KotsError('LAKE_BUSY', `lost the consolidation lease ${this.key} to another run (it expired or was taken over); stopped before changing anything else. Run kots consolidate again later.`, { retryable: true });
+        this.lost = new KotsError(
+          'LAKE_BUSY',
+          `lost the consolidation lease ${this.key} to another run (it expired or was taken over); stopped before changing anything else. Run kots consolidate again later.`,
+          { retryable: true },
+        );
         throw this.lost;
       }
       this.etag = etag;

@@ -49,7 +49,10 @@ export function viewStatements(lake: Lake, snapshot: LakeSnapshot, schema = ''):
       : `${scan(lake, snapshot.settledParts)}\nUNION ALL BY NAME\nSELECT * FROM (${scan(lake, unsettled)}) QUALIFY ${FIRST_COPY}`;
   return [
     { view: 'raw_readings', sql: `CREATE OR REPLACE VIEW ${name('raw_readings')} AS ${raw}` },
-    { view: 'consolidated_readings', sql: `CREATE OR REPLACE VIEW ${name('consolidated_readings')} AS ${scan(lake, [...snapshot.settledParts, ...snapshot.touchedParts])}` },
+    {
+      view: 'consolidated_readings',
+      sql: `CREATE OR REPLACE VIEW ${name('consolidated_readings')} AS ${scan(lake, [...snapshot.settledParts, ...snapshot.touchedParts])}`,
+    },
     { view: 'readings', sql: `CREATE OR REPLACE VIEW ${name('readings')} AS\n${readings}` },
     { view: 'events', sql: `CREATE OR REPLACE VIEW ${name('events')} AS SELECT * FROM ${name('readings')} WHERE event_id > 0` },
   ];

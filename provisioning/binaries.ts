@@ -11,7 +11,8 @@ import type { TargetName } from './manifest.js';
 export async function agentBinary(target: TargetName, agentBinaryDir: string | undefined): Promise<string> {
   if (agentBinaryDir) {
     const path = join(agentBinaryDir, `kots-agent-${target}`);
-    if (!existsSync(path)) throw new KotsError('CONFIG_INVALID', `fleet.agentBinaryDir: ${path} does not exist (build it with \`npm run build:agent ${target}\`)`);
+    if (!existsSync(path))
+      throw new KotsError('CONFIG_INVALID', `fleet.agentBinaryDir: ${path} does not exist (build it with \`npm run build:agent ${target}\`)`);
     return path;
   }
   const { buildAgentBinaries } = await import('../agent/build/build.js');

@@ -135,7 +135,9 @@ export async function writeBundle(outDir: string, deviceId: string, tree: Device
     writeTree(join(top, 'rootfs'), tree);
     writeFileSync(join(top, 'install.sh'), installScript(deviceId, tree, payload), { mode: 0o755 });
     writeFileSync(partial, '', { mode: 0o600 });
-    await run('tar', ['--use-compress-program', 'gzip -1', '-cf', partial, '--owner=0', '--group=0', '--numeric-owner', '-C', stage, name], { maxBuffer: 1 << 20 });
+    await run('tar', ['--use-compress-program', 'gzip -1', '-cf', partial, '--owner=0', '--group=0', '--numeric-owner', '-C', stage, name], {
+      maxBuffer: 1 << 20,
+    });
     chmodSync(partial, 0o600);
     renameSync(partial, archive);
     return archive;

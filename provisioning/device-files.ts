@@ -86,7 +86,10 @@ export function agentConfigYaml(device: DeviceSpec, broker: FleetPlan['broker'])
 /** systemd's EnvironmentFile syntax; values are URL-safe base64 and API keys, quoted anyway. */
 export function agentEnvFile(secrets: DeviceSecrets): string {
   const quote = (value: string) => `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
-  const lines = ['# kots agent secrets (mode 600, root): read by systemd, passed to the agent as environment', `KOTS_MQTT_PASSWORD=${quote(secrets.credential)}`];
+  const lines = [
+    '# kots agent secrets (mode 600, root): read by systemd, passed to the agent as environment',
+    `KOTS_MQTT_PASSWORD=${quote(secrets.credential)}`,
+  ];
   if (secrets.openweatherApiKey) lines.push(`KOTS_AGENT_OPENWEATHER_API_KEY=${quote(secrets.openweatherApiKey)}`);
   return `${lines.join('\n')}\n`;
 }

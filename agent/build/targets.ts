@@ -59,7 +59,10 @@ export function binaryName(target: Target): string {
 
 /** The command line that runs `program` of this target on this machine (qemu-user for foreign CPUs). */
 export function runCommand(target: Target, program: string, args: string[]): [string, string[]] {
-  const native = (target.name === 'linux-x64' && process.arch === 'x64') || (target.name === 'linux-arm64' && process.arch === 'arm64') || (target.name === 'linux-armv7l' && process.arch === 'arm');
+  const native =
+    (target.name === 'linux-x64' && process.arch === 'x64') ||
+    (target.name === 'linux-arm64' && process.arch === 'arm64') ||
+    (target.name === 'linux-armv7l' && process.arch === 'arm');
   if (native || !target.qemu) return [program, args];
   return [target.qemu.program, ['-L', target.qemu.sysroot, program, ...args]];
 }

@@ -27,7 +27,8 @@ export async function createSource(context: SourceContext): Promise<WeatherSourc
     case 'openweather': {
       const apiKey = agent.openweatherApiKey;
       if (!apiKey) throw new KotsError('CONFIG_INVALID', 'agent.openweatherApiKey is required by source openweather (or set KOTS_AGENT_OPENWEATHER_API_KEY)');
-      if (apiKey.startsWith('vault:')) throw new KotsError('SECRET_MISSING', `agent.openweatherApiKey still refers to ${apiKey}: resolve Vault secrets before starting the agent`);
+      if (apiKey.startsWith('vault:'))
+        throw new KotsError('SECRET_MISSING', `agent.openweatherApiKey still refers to ${apiKey}: resolve Vault secrets before starting the agent`);
       const { OpenWeatherSource } = await import('./openweather.js');
       return new OpenWeatherSource({
         apiKey,

@@ -51,7 +51,11 @@ export class SensorsSource implements WeatherSource {
     this.used = Object.fromEntries([temperature, humidity, pressure].filter((v) => v !== undefined).map((v) => [v.quantity, v.sensor]));
     await this.refreshHost();
     if (!temperature && !humidity && !pressure) {
-      throw new KotsError('SOURCE_FAILED', `no sensor gave a value under ${this.sysfsRoot} (agent.sysfsRoot)${problems.length ? `: ${problems.join('; ')}` : ''}`, { retryable: true });
+      throw new KotsError(
+        'SOURCE_FAILED',
+        `no sensor gave a value under ${this.sysfsRoot} (agent.sysfsRoot)${problems.length ? `: ${problems.join('; ')}` : ''}`,
+        { retryable: true },
+      );
     }
     return {
       coord: { lon: this.city.lon, lat: this.city.lat },

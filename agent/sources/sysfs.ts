@@ -37,7 +37,8 @@ export interface SysfsScan {
 const PLAUSIBLE: Record<Quantity, [number, number]> = { temperature: [-60, 70], humidity: [0, 100], pressure: [300, 1100] };
 
 /** hwmon chips that measure the host, not the air. */
-const HOST_CHIPS = /^(cpu_thermal|coretemp|k10temp|k8temp|acpitz|nvme|amdgpu|radeon|nouveau|soc_thermal|rp1_adc|pch_|iwlwifi|drivetemp|bat|thinkpad|dell_smm|applesmc)/;
+const HOST_CHIPS =
+  /^(cpu_thermal|coretemp|k10temp|k8temp|acpitz|nvme|amdgpu|radeon|nouveau|soc_thermal|rp1_adc|pch_|iwlwifi|drivetemp|bat|thinkpad|dell_smm|applesmc)/;
 
 function readText(path: string): string | undefined {
   try {

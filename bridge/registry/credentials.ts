@@ -60,7 +60,11 @@ const hmac = (secret: string, salt: Buffer) => createHmac('sha256', salt).update
 
 /** Hashes a machine-made device secret (generateCredential) with the fast keyed hash; refuses anything weaker. */
 export function hashDeviceCredential(secret: string): string {
-  if (!MACHINE_SECRET.test(secret)) throw new KotsError('USAGE', 'the fast device hash is only for machine-made secrets of at least 32 base64url characters (generateCredential); use hashCredential for passwords');
+  if (!MACHINE_SECRET.test(secret))
+    throw new KotsError(
+      'USAGE',
+      'the fast device hash is only for machine-made secrets of at least 32 base64url characters (generateCredential); use hashCredential for passwords',
+    );
   const salt = randomBytes(SALT_BYTES);
   return `$hmac-sha256$${b64(salt)}$${b64(hmac(secret, salt))}`;
 }
@@ -75,7 +79,8 @@ export function isCredentialHash(value: string): boolean {
 /** Checks a secret against a stored hash in constant time. A malformed hash never matches. */
 export async function verifyCredential(secret: string, hash: string): Promise<boolean> {
   const [, hmacSalt, hmacDigest] = HMAC.exec(hash) ?? [];
-  if (hmacSalt !== undefined && hmacDigest !== undefined) return timingSafeEqual(hmac(secret, Buffer.from(hmacSalt, 'base64')), Buffer.from(hmacDigest, 'base64'));
+  if (hmacSalt !== undefined && hmacDigest !== undefined)
+    return timingSafeEqual(hmac(secret, Buffer.from(hmacSalt, 'base64')), Buffer.from(hmacDigest, 'base64'));
   const [, ln, r, p, salt64, hash64] = PHC.exec(hash) ?? [];
   if (salt64 === undefined || hash64 === undefined) return false;
   const cost = { ln: Number(ln), r: Number(r), p: Number(p) };

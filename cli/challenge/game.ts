@@ -60,7 +60,11 @@ export async function confirmReveal(yes: boolean): Promise<void> {
 }
 
 export function formatRevealed(revealed: Revealed): string {
-  const header = revealed.variant ? `The game master's variant (seed ${revealed.seed}):` : 'No variant is active: the original rules (consumer/events/README.md):';
-  const lines = revealed.rules.map((r) => `${String(r.id).padStart(2)}  ${r.name.padEnd(26)} gate ${r.gate >= 1 ? 'none' : r.gate.toFixed(2)}   ${r.condition}`);
+  const header = revealed.variant
+    ? `The game master's variant (seed ${revealed.seed}):`
+    : 'No variant is active: the original rules (consumer/events/README.md):';
+  const lines = revealed.rules.map(
+    (r) => `${String(r.id).padStart(2)}  ${r.name.padEnd(26)} gate ${r.gate >= 1 ? 'none' : r.gate.toFixed(2)}   ${r.condition}`,
+  );
   return [header, '', ...lines, '', 'Tried in this order; a failed gate falls through to the next rule; the first that fires wins.'].join('\n');
 }

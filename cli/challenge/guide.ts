@@ -70,6 +70,8 @@ export function formatStep(steps: GuideStep[], number: number): string {
     '',
     `next: ${nextCommand(step)}`,
     ...step.queries.slice(1).map((q) => `      ${command(q)}`),
-    after ? `then: kots challenge guide ${after.number}   (${after.title})` : 'then: kots challenge check <event> --where "<condition>" until every event is solved',
+    after
+      ? `then: kots challenge guide ${after.number}   (${after.title})`
+      : 'then: kots challenge check <event> --where "<condition>" until every event is solved',
   ].join('\n');
 }

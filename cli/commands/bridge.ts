@@ -6,7 +6,9 @@ import { examples } from '../help.js';
 export function registerBridgeCommand(program: Command): void {
   program
     .command('bridge')
-    .description('run the MQTT bridge: devices publish readings (embedded aedes, or an external broker with bridge.externalBrokerUrl), the bridge validates them and produces them to Kafka')
+    .description(
+      'run the MQTT bridge: devices publish readings (embedded aedes, or an external broker with bridge.externalBrokerUrl), the bridge validates them and produces them to Kafka',
+    )
     .addHelpText('after', examples('KAFKA_BROKERS=localhost:9092 kots bridge', 'kots --config config/central.yaml bridge'))
     .action(async (_opts, command: Command) => {
       const { config, logger } = await loadContextAsync(command, {}, 'kots-bridge');
@@ -15,7 +17,9 @@ export function registerBridgeCommand(program: Command): void {
       }
       // Settled before touching the network (startBridge checks again for other callers).
       const { anonymousExposure } = await import('../../bridge/access.js');
-      const exposure = config.bridge.externalBrokerUrl ? undefined : anonymousExposure(config.bridge, Boolean(config.bridge.registryFile ?? config.bridge.registryVaultPath));
+      const exposure = config.bridge.externalBrokerUrl
+        ? undefined
+        : anonymousExposure(config.bridge, Boolean(config.bridge.registryFile ?? config.bridge.registryVaultPath));
       if (exposure) throw new KotsError('USAGE', exposure);
       await checkServers(config, { kafka: true });
       const [{ startExternalBridge }, { startBridge }, { KafkaReadingSink }, { createKafka, ensureTopics }] = await Promise.all([

@@ -7,7 +7,10 @@ export function registerConsumerCommand(program: Command): void {
   program
     .command('consumer')
     .description('run the consumer: Kafka `weather` -> surreal events -> Parquet in the lake, alerts to `surreal-events`')
-    .addHelpText('after', examples('KAFKA_BROKERS=localhost:9092 KOTS_LAKE_PATH=/var/lib/kots/lake kots consumer', 'kots --config config/central.yaml consumer'))
+    .addHelpText(
+      'after',
+      examples('KAFKA_BROKERS=localhost:9092 KOTS_LAKE_PATH=/var/lib/kots/lake kots consumer', 'kots --config config/central.yaml consumer'),
+    )
     .action(async (_opts, command: Command) => {
       const { config, logger } = await loadContextAsync(command, {}, 'kots-consumer');
       if (config.kafka.brokers.length === 0) {

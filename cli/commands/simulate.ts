@@ -38,13 +38,18 @@ function positiveInteger(name: string) {
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
-    .description('simulated days of the configured cities through the whole pipeline, in this process, then consolidated: the data of the investigation (kots challenge)')
+    .description(
+      'simulated days of the configured cities through the whole pipeline, in this process, then consolidated: the data of the investigation (kots challenge)',
+    )
     .option('--from <date>', 'first simulated day (YYYY-MM-DD, UTC)', DEFAULT_SIMULATION_FROM)
     .option('--days <n>', 'number of days', positiveInteger('--days'), 30)
     .option('--interval-minutes <n>', 'simulated minutes between readings of a city (randomised ±50%)', positiveInteger('--interval-minutes'), 10)
     .option('--broker <url>', 'publish to the bridge at this MQTT URL (e.g. a running kots up --no-agents) instead of running the pipeline here')
     .option('--no-consolidate', 'leave the raw files as they are (kots consolidate can do it later)')
-    .addHelpText('after', examples('kots simulate --days 30', 'kots simulate --from 2026-07-01 --days 7 --no-consolidate', 'kots simulate --broker mqtt://127.0.0.1:1883'))
+    .addHelpText(
+      'after',
+      examples('kots simulate --days 30', 'kots simulate --from 2026-07-01 --days 7 --no-consolidate', 'kots simulate --broker mqtt://127.0.0.1:1883'),
+    )
     .action(async (opts: SimulateOptions, command: Command) => {
       const from = new Date(/^\d{4}-\d{2}-\d{2}$/.test(opts.from) ? `${opts.from}T00:00:00Z` : opts.from);
       if (Number.isNaN(from.getTime())) throw new KotsError('USAGE', `--from expects a date such as 2026-10-01, got "${opts.from}"`);

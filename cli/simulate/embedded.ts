@@ -28,7 +28,15 @@ export interface EmbeddedPipeline {
 
 export async function startEmbeddedPipeline(config: KotsConfig, lake: Lake, logger: Logger): Promise<EmbeddedPipeline> {
   const bus = await InProcessBus.open({ lake, config, logger });
-  const { registryFile: _file, registryVaultPath: _vault, tlsPort: _tls, wsPort: _ws, metricsPort: _metrics, externalBrokerUrl: _external, ...bridge } = config.bridge;
+  const {
+    registryFile: _file,
+    registryVaultPath: _vault,
+    tlsPort: _tls,
+    wsPort: _ws,
+    metricsPort: _metrics,
+    externalBrokerUrl: _external,
+    ...bridge
+  } = config.bridge;
   let handle: BridgeHandle;
   try {
     handle = await startBridge({

@@ -20,7 +20,10 @@ export async function probeBroker(url: string, mqttConfig: KotsConfig['mqtt']): 
     const reason = errorMessage(error);
     // A CONNACK refusal is an answer: the broker is there but wants credentials.
     if (/not authori[sz]ed|bad user ?name or password/i.test(reason)) return;
-    throw new KotsError('USAGE', `no MQTT broker answers at ${url} (${reason || `no answer within ${PROBE_TIMEOUT_MS / 1000} s`}): start one (kots up --no-agents) or leave --broker out to run the pipeline in this process`);
+    throw new KotsError(
+      'USAGE',
+      `no MQTT broker answers at ${url} (${reason || `no answer within ${PROBE_TIMEOUT_MS / 1000} s`}): start one (kots up --no-agents) or leave --broker out to run the pipeline in this process`,
+    );
   } finally {
     client?.end(true);
   }

@@ -108,7 +108,12 @@ export class SqlShell {
       return;
     }
     const width = this.mode === 'table' ? this.options.width?.() : undefined;
-    const shown = width ? text.split('\n').map((line) => cliTruncate(line, width)).join('\n') : text;
+    const shown = width
+      ? text
+          .split('\n')
+          .map((line) => cliTruncate(line, width))
+          .join('\n')
+      : text;
     (this.options.write ?? ((t: string) => void process.stdout.write(t)))(`${shown}\n`);
   }
 

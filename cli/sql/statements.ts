@@ -54,5 +54,10 @@ function closing(text: string, from: number, quote: string): number {
 
 /** Whether there is anything besides blanks and comments. */
 export function hasCode(text: string): boolean {
-  return text.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '').trim().length > 0;
+  return (
+    text
+      .replace(/--[^\n]*/g, '')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .trim().length > 0
+  );
 }

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 
-export const hostPort = z
-  .string()
-  .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9092');
+export const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9092');
 
 export const port = z.number().int().min(0).max(65535);
 

@@ -16,8 +16,14 @@ export const vaultSection = z
     appRoleMount: z.string().default('approle').describe('Mount path of the AppRole auth method.'),
     namespace: z.string().optional().describe('Vault Enterprise / OpenBao namespace. VAULT_NAMESPACE is read too.'),
     mount: z.string().default('secret').describe('Mount path of the KV version 2 secrets engine.'),
-    pathPrefix: z.string().default('kots').describe('Folder of the default paths: setting <section>.<key> is read from <mount>/<pathPrefix>/<section>, key <key>.'),
-    defaultPaths: z.boolean().default(true).describe('Read the default path of each section; false means only explicit vault:<path>#<key> references are resolved.'),
+    pathPrefix: z
+      .string()
+      .default('kots')
+      .describe('Folder of the default paths: setting <section>.<key> is read from <mount>/<pathPrefix>/<section>, key <key>.'),
+    defaultPaths: z
+      .boolean()
+      .default(true)
+      .describe('Read the default path of each section; false means only explicit vault:<path>#<key> references are resolved.'),
     timeoutSeconds: z.number().positive().default(10).describe('Timeout of one Vault request at start.'),
     renewToken: z.boolean().default(true).describe('Renew a renewable token before it expires; a failed renewal is only logged (secrets were read at start).'),
   })

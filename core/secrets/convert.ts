@@ -21,7 +21,13 @@ export function convertSettingValue(leaf: ConfigLeaf, value: unknown): Converted
     case 'string[]': {
       const text = value.trim();
       if (text.startsWith('[')) return parseJson(text);
-      return { ok: true, value: text.split(',').map((s) => s.trim()).filter(Boolean) };
+      return {
+        ok: true,
+        value: text
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
     }
     case 'json':
       return parseJson(value);

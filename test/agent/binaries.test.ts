@@ -40,7 +40,13 @@ describe('single-binary agent', () => {
           log: { level: 'warn' },
           // MQTT 5 is asked for: aedes speaks 3.1.1, so this also covers the agent's fallback.
           mqtt: { url: broker.url, protocolVersion: 5 },
-          agent: { deviceId, city: { name: 'Takamatsu', country: 'JP', lat: 34.34, lon: 134.05 }, intervalMinSeconds: 0.05, intervalMaxSeconds: 0.1, spoolDir: join(dir, 'spool') },
+          agent: {
+            deviceId,
+            city: { name: 'Takamatsu', country: 'JP', lat: 34.34, lon: 134.05 },
+            intervalMinSeconds: 0.05,
+            intervalMaxSeconds: 0.1,
+            spoolDir: join(dir, 'spool'),
+          },
         }),
       );
       const [versionProgram, versionArgs] = runCommand(target, binaries[index]!, ['--version']);

@@ -105,7 +105,9 @@ describe('startAgent', () => {
     const configTopic = 'kots/v1/takamatsu/dev-test/config';
     const retain = (payload: string) =>
       new Promise<void>((resolve, reject) =>
-        broker.aedes.publish({ cmd: 'publish', topic: configTopic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false }, (error) => (error ? reject(error) : resolve())),
+        broker.aedes.publish({ cmd: 'publish', topic: configTopic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false }, (error) =>
+          error ? reject(error) : resolve(),
+        ),
       );
     await retain(JSON.stringify({ intervalMinSeconds: 0.5, intervalMaxSeconds: 0.6, healthIntervalSeconds: 0.1 }));
     const agent = await startAgent({ config: testAgentConfig(broker.url), logger: silent });
@@ -114,7 +116,11 @@ describe('startAgent', () => {
     expect(agent.settings()).toMatchObject({ intervalMinSeconds: 0.5, intervalMaxSeconds: 0.6, healthIntervalSeconds: 0.1 });
     const health = () => broker.received.filter((m) => m.topic === 'kots/v1/takamatsu/dev-test/health').map((m) => JSON.parse(m.payload) as HealthMessage);
     await waitFor(() => health().some((h) => h.settings.origin === 'remote'), 'a health message with the remote settings');
-    expect(health().at(-1)).toMatchObject({ device_id: 'dev-test', spool: { depth: expect.any(Number), dropped: 0 }, versions: { node: process.versions.node } });
+    expect(health().at(-1)).toMatchObject({
+      device_id: 'dev-test',
+      spool: { depth: expect.any(Number), dropped: 0 },
+      versions: { node: process.versions.node },
+    });
     // Slower intervals are in force: at most a couple of readings in a second (config file says every 10-30 ms).
     const before = agent.stats().taken;
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -115,7 +115,9 @@ describe('DiskSpool', () => {
     expect(spool.bytes()).toBeLessThanOrEqual(entryBytes * 10);
     // Files of dropped entries are deleted: the disk holds the bound plus at most one segment.
     spool.close();
-    const onDisk = readdirSync(dir).filter((n) => n.endsWith('.seg')).reduce((sum, n) => sum + readFileSync(join(dir, n)).length, 0);
+    const onDisk = readdirSync(dir)
+      .filter((n) => n.endsWith('.seg'))
+      .reduce((sum, n) => sum + readFileSync(join(dir, n)).length, 0);
     expect(onDisk).toBeLessThanOrEqual(entryBytes * 13);
     const reopened = DiskSpool.open(dir, { maxBytes: entryBytes * 10 });
     expect(seqs(reopened)).toEqual(Array.from({ length: 10 }, (_, i) => 16 + i));

@@ -80,7 +80,7 @@ describe('limits', () => {
     client.end(true);
   });
 
-  it('remembers a device\'s spent tokens across a reconnect, so reconnecting is no way around the rate', async () => {
+  it("remembers a device's spent tokens across a reconnect, so reconnecting is no way around the rate", async () => {
     const t = await bridge({ 'bridge.maxMessagesPerMinute': 60, 'bridge.rateBurst': 10 });
     const first = await connectClient(t.url, { clientId: 'dev-re' });
     for (let i = 0; i < 10; i++) await publish(first, topic('dev-re'), reading('dev-re', i));

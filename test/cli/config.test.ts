@@ -13,12 +13,15 @@ const run = promisify(execFile);
 describe('kots config show', () => {
   it('masks every setting the schema marks secret, the Slack webhook URL among them, and shows the rest', async () => {
     const secrets = configLeaves(configSchema).filter((leaf) => leaf.secret);
-    expect(secrets.map((leaf) => leaf.path.join('.'))).toEqual(expect.arrayContaining(['consumer.alertsWebhookUrl', 'mqtt.password', 'lake.secretAccessKey', 'duckdb.motherduckToken']));
+    expect(secrets.map((leaf) => leaf.path.join('.'))).toEqual(
+      expect.arrayContaining(['consumer.alertsWebhookUrl', 'mqtt.password', 'lake.secretAccessKey', 'duckdb.motherduckToken']),
+    );
     // Every secret gets a value of its own, so a leak names the setting; AppRole needs its role id beside the secret id.
     const env: Record<string, string> = { KOTS_VAULT_ROLE_ID: 'role-id-shown', KOTS_LOG_LEVEL: 'warn' };
     const values = new Map<string, string>();
     for (const leaf of secrets) {
-      const value = leaf.path.join('.') === 'consumer.alertsWebhookUrl' ? 'https://hooks.slack.com/services/T000/B000/leakedtoken1' : `leaked-${leaf.path.join('-')}`;
+      const value =
+        leaf.path.join('.') === 'consumer.alertsWebhookUrl' ? 'https://hooks.slack.com/services/T000/B000/leakedtoken1' : `leaked-${leaf.path.join('-')}`;
       values.set(leaf.path.join('.'), value);
       env[envName(leaf.path)] = value;
     }

@@ -38,7 +38,9 @@ describe('kots registry', () => {
     const stored = readFileSync(file, 'utf8');
     expect(stored).not.toContain(password);
     expect(stored).toMatch(/name: alice[\s\S]*hash: \$scrypt\$/);
-    expect(await registry(['add', 'grafana', '--role', 'dashboard', '--file', file, '--password-stdin'], 'a-long-enough-password\n')).toMatchObject({ code: 0 });
+    expect(await registry(['add', 'grafana', '--role', 'dashboard', '--file', file, '--password-stdin'], 'a-long-enough-password\n')).toMatchObject({
+      code: 0,
+    });
     const twice = await registry(['add', 'alice', '--file', file]);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/alice is already in .*kots registry rekey alice/);

@@ -20,7 +20,6 @@ import { testConfig } from '../helpers/servers.js';
 
 const run = promisify(execFile);
 
-
 async function kots(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, [KOTS_BIN, ...args], { cwd, env: bareEnvironment(), maxBuffer: 16 * 1024 * 1024 }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
@@ -40,7 +39,9 @@ async function expectFullRecall(cwd: string, rules: RevealedRule[]): Promise<num
   const path = join(cwd, 'kots-lake');
   const db = await openLakeDatabase(testConfig({ KOTS_LAKE_PATH: path }), new LocalLake(path));
   try {
-    const fired = (await db.connection.runAndReadAll('SELECT DISTINCT event_id FROM readings WHERE event_id > 0 ORDER BY 1')).getRows().map((r) => Number(r[0]));
+    const fired = (await db.connection.runAndReadAll('SELECT DISTINCT event_id FROM readings WHERE event_id > 0 ORDER BY 1'))
+      .getRows()
+      .map((r) => Number(r[0]));
     for (const id of fired) {
       const rule = rules.find((r) => r.id === id)!;
       const score = await scoreHypothesis(db.connection, String(id), rule.condition);
@@ -99,7 +100,9 @@ describe('kots simulate', () => {
 
     const refused = await kots(cwd, 'challenge', 'check', 'two-moons', '--where', 'event_id = 2');
     expect(refused.code).toBe(2);
-    expect(refused.stderr.trim().split('\n')).toEqual(['kots: refused: the condition uses "event_id", an answer column (event_*) or view; describe the weather, not the answer']);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      'kots: refused: the condition uses "event_id", an answer column (event_*) or view; describe the weather, not the answer',
+    ]);
   });
 
   it('labels with a seeded secret variant that only reveal shows, and its true conditions score full recall', async () => {

@@ -4,9 +4,11 @@ import { applyVariables, collectVariable } from '../../cli/sql-vars.js';
 
 describe('kots sql --var', () => {
   it('replaces the file’s SET VARIABLE of the same name and quotes text', () => {
-    const file = '-- profile\nSET VARIABLE event_id = 2;\nSET VARIABLE other = 1;\nSELECT getvariable(\'event_id\');\n';
+    const file = "-- profile\nSET VARIABLE event_id = 2;\nSET VARIABLE other = 1;\nSELECT getvariable('event_id');\n";
     const vars = collectVariable("city=o'hare", collectVariable('event_id=5'));
-    expect(applyVariables(file, vars)).toBe("SET VARIABLE event_id = 5;\nSET VARIABLE city = 'o''hare';\n-- profile\nSET VARIABLE other = 1;\nSELECT getvariable('event_id');\n");
+    expect(applyVariables(file, vars)).toBe(
+      "SET VARIABLE event_id = 5;\nSET VARIABLE city = 'o''hare';\n-- profile\nSET VARIABLE other = 1;\nSELECT getvariable('event_id');\n",
+    );
     expect(collectVariable('event_id=7', vars).filter((v) => v.name === 'event_id')).toEqual([{ name: 'event_id', literal: '7' }]);
     expect(() => collectVariable('no-equals')).toThrow(/--var expects name=value/);
   });

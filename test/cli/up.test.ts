@@ -61,7 +61,10 @@ describe('kots up', () => {
     // Every reading the bridge received was written before exit: nothing acknowledged was left in memory.
     expect(Number(written)).toBe(Number(received));
 
-    const { stdout } = await run(process.execPath, [KOTS_BIN, 'sql', '--format', 'csv', 'select count(*) as n, count(distinct city) as cities from readings'], { cwd, env });
+    const { stdout } = await run(process.execPath, [KOTS_BIN, 'sql', '--format', 'csv', 'select count(*) as n, count(distinct city) as cities from readings'], {
+      cwd,
+      env,
+    });
     expect(stdout.trim().split('\n')).toEqual(['n,cities', `${written},8`]);
   });
 
@@ -83,7 +86,7 @@ describe('kots up', () => {
     }
   });
 
-  it('stays anonymous on 127.0.0.1 only: an anonymous client may not subscribe to # or to the devices\' readings, and 0.0.0.0 refuses to start', async () => {
+  it("stays anonymous on 127.0.0.1 only: an anonymous client may not subscribe to # or to the devices' readings, and 0.0.0.0 refuses to start", async () => {
     const { cwd, env, child, exited, output } = startUp();
     try {
       const url = await waitFor('the broker address', async () => /broker (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(output())?.[1], 30_000);

@@ -115,12 +115,15 @@ describe('surreal event alerts', () => {
     await producer.disconnect();
 
     const logged: Array<{ msg: string; offset?: string; reason?: string }> = [];
-    const logger = pino({ level: 'warn' }, new Writable({
+    const logger = pino(
+      { level: 'warn' },
+      new Writable({
         write: (chunk, _enc, done) => {
           logged.push(JSON.parse(String(chunk)));
           done();
         },
-      }));
+      }),
+    );
     const lines: string[] = [];
     const follower = await followAlerts({ config, logger, fromBeginning: true, onAlert: (_alert, line) => lines.push(line) });
     stops.push(() => follower.stop());

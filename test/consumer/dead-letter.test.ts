@@ -28,7 +28,10 @@ async function setMaxMessageBytes(config: KotsConfig, topic: string, bytes: numb
   const admin = createKafka(config.kafka, silentLogger).admin();
   await admin.connect();
   try {
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: String(bytes) }] }] });
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: String(bytes) }] }],
+    });
   } finally {
     await admin.disconnect();
   }

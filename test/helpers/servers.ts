@@ -8,7 +8,8 @@ import { loadConfig, type KotsConfig } from '../../core/config/index.js';
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: start the test servers with scripts/servers/start.sh all and source scripts/servers/env.sh (or run .ci/run)`);
+  if (!value)
+    throw new Error(`${name} is not set: start the test servers with scripts/servers/start.sh all and source scripts/servers/env.sh (or run .ci/run)`);
   return value;
 }
 

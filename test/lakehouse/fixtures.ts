@@ -45,7 +45,10 @@ export function simulatedRows(options: SimulatedLakeOptions): WeatherRow[][] {
       const seq = seqs[i]!++;
       const built = buildReading({ deviceId: `sim-${city.slug}`, city, source: 'simulated' }, seq, observed, sims[i]!.at(observed));
       // Deterministic ids (their gates decide events), so every run of a test sees the same data.
-      const random = createHash('sha256').update(`${options.seed ?? 1}:${city.slug}:${seq}`).digest().subarray(0, 16);
+      const random = createHash('sha256')
+        .update(`${options.seed ?? 1}:${city.slug}:${seq}`)
+        .digest()
+        .subarray(0, 16);
       const reading = { ...built, id: uuidv7({ msecs: observed.getTime(), random }) };
       const partition = partitionOf(city.slug);
       const list = byPartition[partition]!;

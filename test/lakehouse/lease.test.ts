@@ -91,7 +91,10 @@ describe.each(backends)('the consolidation lease on the %s', (_name, make) => {
     // A crashed holder: its lease is never renewed again. Seen from a clock past its expiry, it is taken over.
     const crashed = await acquireLease(lake, key, { ttlMs: 60_000, owner: 'crashed' });
     const later = await acquireLease(lake, key, { ttlMs: 60_000, owner: 'later', now: () => Date.now() + 120_000 });
-    const lost = await crashed.fence().then(() => undefined, (e: unknown) => e);
+    const lost = await crashed.fence().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(busy(lost), String(lost)).toBe(true);
     await crashed.release();
     await expect(acquireLease(lake, key, { owner: 'third' })).rejects.toThrow(/another consolidation \(later\) holds/);
@@ -116,7 +119,10 @@ describe.each(backends)('the consolidation lease on the %s', (_name, make) => {
         onStep: async (_p, step) => {
           if (step !== 'verified' || second !== 'not started') return;
           await writeRawLake(lake, late, { batchSize: 20 });
-          second = await consolidateDay({ lake, connection: b.connection, retentionHours: 1e6 }, DAY).then(() => 'ran', (e: unknown) => e);
+          second = await consolidateDay({ lake, connection: b.connection, retentionHours: 1e6 }, DAY).then(
+            () => 'ran',
+            (e: unknown) => e,
+          );
         },
       },
       DAY,

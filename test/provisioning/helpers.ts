@@ -94,7 +94,8 @@ export function fakeSdCard(machine: number, bits: 32 | 64): string {
   mkdirSync(join(card, 'bootfs'));
   writeFileSync(join(card, 'bootfs', 'config.txt'), '[all]\ndtparam=audio=on\n');
   writeFileSync(join(card, 'bootfs', 'cmdline.txt'), 'console=serial0,115200 console=tty1 root=PARTUUID=abcd-02 rootfstype=ext4 fsck.repair=yes rootwait\n');
-  for (const d of ['etc/systemd/system/multi-user.target.wants', 'usr/bin', 'usr/local/bin', 'var/lib', 'home/pi']) mkdirSync(join(card, 'rootfs', d), { recursive: true });
+  for (const d of ['etc/systemd/system/multi-user.target.wants', 'usr/bin', 'usr/local/bin', 'var/lib', 'home/pi'])
+    mkdirSync(join(card, 'rootfs', d), { recursive: true });
   writeFileSync(join(card, 'rootfs', 'etc', 'os-release'), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
   writeFileSync(join(card, 'rootfs', 'usr', 'bin', 'env'), fakeElf(machine, bits), { mode: 0o755 });
   return card;

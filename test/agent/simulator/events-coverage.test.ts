@@ -26,7 +26,10 @@ function firingsPerEvent(seed: number, rules: RuleSet = ORIGINAL_RULES): Map<num
     for (let t = from; t < from + DAYS * 86_400_000; t += INTERVAL_MS) {
       const at = new Date(t);
       const random = createHash('sha256').update(`${seed}:${city.slug}:${seq}`).digest().subarray(0, 16);
-      const reading = { ...buildReading({ deviceId: `sim-${city.slug}`, city, source: 'simulated' }, seq++, at, simulator.at(at)), id: uuidv7({ msecs: t, random }) };
+      const reading = {
+        ...buildReading({ deviceId: `sim-${city.slug}`, city, source: 'simulated' }, seq++, at, simulator.at(at)),
+        id: uuidv7({ msecs: t, random }),
+      };
       const id = detectEvent(reading, rules)?.id ?? 0;
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }

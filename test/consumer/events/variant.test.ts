@@ -66,7 +66,12 @@ describe('variant store', () => {
   it('keeps it in Vault (real OpenBao) when Vault is configured, and nothing in the lake', async () => {
     const path = mkdtempSync(join(tmpdir(), 'kots-variant-vault-'));
     const lake = new LocalLake(path);
-    const config = testConfig({ KOTS_LAKE_PATH: path, KOTS_VAULT_ADDRESS: sharedVault.address, KOTS_VAULT_TOKEN: sharedVault.token, KOTS_VAULT_PATH_PREFIX: uniqueName('kots-variant') });
+    const config = testConfig({
+      KOTS_LAKE_PATH: path,
+      KOTS_VAULT_ADDRESS: sharedVault.address,
+      KOTS_VAULT_TOKEN: sharedVault.token,
+      KOTS_VAULT_PATH_PREFIX: uniqueName('kots-variant'),
+    });
     const store = variantStore(config, lake);
     expect(store.describe()).toMatch(/^Vault http/);
     expect(await activeRules(config, lake)).toEqual({ rules: ORIGINAL_RULES, variant: false });

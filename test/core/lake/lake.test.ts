@@ -11,7 +11,13 @@ const backends: Array<[string, () => Promise<Lake>]> = [
   [
     'S3 server',
     async () =>
-      new S3Lake({ bucket: await createBucket(), endpoint: servers.s3Endpoint, accessKeyId: servers.s3AccessKey, secretAccessKey: servers.s3SecretKey, prefix: 'p1' }),
+      new S3Lake({
+        bucket: await createBucket(),
+        endpoint: servers.s3Endpoint,
+        accessKeyId: servers.s3AccessKey,
+        secretAccessKey: servers.s3SecretKey,
+        prefix: 'p1',
+      }),
   ],
 ];
 
