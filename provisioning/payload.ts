@@ -63,7 +63,9 @@ export function targetPayload(target: TargetName, binary: string): TargetPayload
       files.push({ path: rel, source, mode: statSync(source).mode & 0o777, sha256: sha256File(source) });
     }
   }
-  return { name: `${target}-${AGENT_VERSION}-${files[0]!.sha256.slice(0, 12)}`, target, files };
+  const [first] = files;
+  if (!first) throw new Error(`the ${target} payload has no files`);
+  return { name: `${target}-${AGENT_VERSION}-${first.sha256.slice(0, 12)}`, target, files };
 }
 
 /** SHA256SUMS of the payload folder (paths relative to it). */

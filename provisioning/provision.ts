@@ -148,9 +148,10 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
     const rotate = new Set(options.rotate ?? []);
     for (const id of rotate) if (!plan.devices.some((d) => d.id === id)) throw new KotsError('USAGE', `--rotate ${id}: no such device in the fleet`);
     for (const id of options.only ?? []) if (!plan.devices.some((d) => d.id === id)) throw new KotsError('USAGE', `--device ${id}: no such device in the fleet`);
-    const single = options.delivery?.kind === 'sd' || (options.delivery?.kind === 'ssh' && options.delivery.address);
-    if (single && (options.only?.length ?? plan.devices.length) !== 1) {
-      throw new KotsError('USAGE', `${options.delivery!.kind === 'sd' ? '--sd' : '--ssh user@host'} writes one device: name it with --device <id> (devices: ${plan.devices.map((d) => d.id).slice(0, 10).join(', ')})`);
+    const delivery = options.delivery;
+    const single = delivery?.kind === 'sd' || (delivery?.kind === 'ssh' && delivery.address);
+    if (delivery && single && (options.only?.length ?? plan.devices.length) !== 1) {
+      throw new KotsError('USAGE', `${delivery.kind === 'sd' ? '--sd' : '--ssh user@host'} writes one device: name it with --device <id> (devices: ${plan.devices.map((d) => d.id).slice(0, 10).join(', ')})`);
     }
     const { secrets, registry } = await openStores(config);
     const key = await openweatherKey(config, secrets, plan.devices.some((d) => d.source === 'openweather' && !state.devices[d.id]?.revoked));
@@ -170,7 +171,7 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
     }
     await registry.write(data);
     writeState(stateDir, state);
-    const notInManifest = partial ? [] : Object.keys(state.devices).filter((id) => !plan.devices.some((d) => d.id === id) && !state.devices[id]!.revoked);
+    const notInManifest = partial ? [] : Object.keys(state.devices).filter((id) => !plan.devices.some((d) => d.id === id) && !state.devices[id]?.revoked);
 
     if (options.delivery) await deliver(ctx, plan, options, reports, credentials, key);
     return { devices: reports, notInManifest, registry: registry.description, bridgeSetting: registry.bridgeSetting, secrets: secrets.description };
@@ -180,7 +181,8 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
 }
 
 async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOptions, reports: DeviceReport[], credentials: Map<string, string>, key: string | undefined): Promise<void> {
-  const delivery = options.delivery!;
+  const delivery = options.delivery;
+  if (!delivery) return;
   const only = options.only?.length ? new Set(options.only) : undefined;
   const chosen = reports.filter((r) => (!only || only.has(r.id)) && r.credential !== 'revoked');
   if ((delivery.kind === 'sd' || (delivery.kind === 'ssh' && delivery.address)) && chosen.length !== 1) {
@@ -194,16 +196,19 @@ async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOpt
   const payloads = new Map<string, Promise<{ payload: TargetPayload; dir?: string }>>();
   const binariesDir = delivery.kind === 'out' ? join(delivery.dir, 'binaries') : join(ctx.config.fleet.stateDir, 'binaries');
   const payloadFor = (target: DeviceSpec['target']) => {
-    if (!payloads.has(target)) {
-      payloads.set(target, (async () => {
+    let made = payloads.get(target);
+    if (!made) {
+      made = (async () => {
         const payload = targetPayload(target, await agentBinary(target, ctx.config.fleet.agentBinaryDir));
         return { payload, ...(delivery.kind === 'sd' ? {} : { dir: writePayload(binariesDir, payload) }) };
-      })());
+      })();
+      payloads.set(target, made);
     }
-    return payloads.get(target)!;
+    return made;
   };
   for (const report of chosen) {
-    const device = plan.devices.find((d) => d.id === report.id)!;
+    const device = plan.devices.find((d) => d.id === report.id);
+    if (!device) throw new Error(`device ${report.id} is in the report but not in the fleet plan`);
     try {
       const credential = credentials.get(device.id);
       if (!credential) throw new KotsError('SECRET_MISSING', `no credential for ${device.id} in the secret store`);
@@ -229,7 +234,8 @@ async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOpt
         chmodSync(stage, 0o700);
         try {
           const archive = await writeBundle(stage, device.id, tree, payload);
-          const result = await deliverOverSsh(address, archive, payloadDir!, device.id, delivery.options);
+          if (!payloadDir) throw new Error(`the ${device.target} payload was not written for --ssh`);
+          const result = await deliverOverSsh(address, archive, payloadDir, device.id, delivery.options);
           report.delivered = `ssh ${address}: ${result.result === 'started' ? 'installed, enabled and started' : 'installed and enabled; not started (no running systemd there)'}`;
         } finally {
           rmSync(stage, { recursive: true, force: true });

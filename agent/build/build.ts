@@ -83,7 +83,9 @@ function postject(args: string[]): void {
 
 /** The runtime tree an armv7l binary needs beside it on the device (see debian-armhf.ts); none for the others. */
 export function runtimeTree(target: Target): string | undefined {
-  return target.runtime.kind === 'debian-armhf' ? target.qemu!.sysroot : undefined;
+  if (target.runtime.kind !== 'debian-armhf') return undefined;
+  if (!target.qemu) throw new Error(`${target.name}: a debian-armhf target names its qemu sysroot (agent/build/targets.ts)`);
+  return target.qemu.sysroot;
 }
 
 export function buildBinary(target: Target, bundle: string): { path: string; rebuilt: boolean } {
@@ -104,11 +106,12 @@ export function buildBinary(target: Target, bundle: string): { path: string; reb
     copyFileSync(nodeBinary(target.runtime.pkg, version), executable);
     [maker, makerArgs] = runCommand(target, executable, []);
   } else {
-    const tree = runtimeTree(target)!;
+    const tree = runtimeTree(target);
+    if (!tree || !armhf || !target.qemu) throw new Error(`${target.name}: a debian-armhf target needs Debian's armhf node and a qemu sysroot`);
     rmSync(tree, { recursive: true, force: true });
-    stageArmhfRuntime(armhf!, tree, executable);
+    stageArmhfRuntime(armhf, tree, executable);
     // Debian's own node writes the blob, under qemu-arm in its sysroot.
-    [maker, makerArgs] = [target.qemu!.program, ['-L', armhf!.sysroot, join(armhf!.sysroot, 'usr/bin/node')]];
+    [maker, makerArgs] = [target.qemu.program, ['-L', armhf.sysroot, join(armhf.sysroot, 'usr/bin/node')]];
   }
   const blob = join(work, 'sea.blob');
   const seaConfig = join(work, 'sea-config.json');

@@ -67,15 +67,14 @@ function findLibrary(sysroot: string, name: string): string {
 
 function needed(file: string): string[] {
   const dynamic = execFileSync('readelf', ['-dW', file], { encoding: 'utf8' });
-  return [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
+  return [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].flatMap(([, name]) => (name ? [name] : []));
 }
 
 /** Library names → files in the sysroot: the DT_NEEDED closure of the executable. */
 function libraryClosure(sysroot: string, executable: string): Map<string, string> {
   const found = new Map<string, string>();
   const queue = needed(executable);
-  while (queue.length) {
-    const name = queue.shift()!;
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
     if (found.has(name)) continue;
     const file = findLibrary(sysroot, name);
     found.set(name, file);
@@ -105,7 +104,9 @@ export function stageArmhfRuntime(node: DebianArmhfNode, root: string, executabl
   const libraries = libraryClosure(node.sysroot, executable);
   copyFileSync(findLibrary(node.sysroot, LOADER), join(runtime, LOADER));
   for (const [name, file] of libraries) copyFileSync(file, join(runtime, name));
-  setSeaFuse(join(runtime, [...libraries.keys()].find((n) => n.startsWith('libnode.so'))!));
+  const libnode = [...libraries.keys()].find((n) => n.startsWith('libnode.so'));
+  if (!libnode) throw new Error(`Debian's armhf node in ${node.sysroot} links no libnode.so: cannot set the SEA fuse`);
+  setSeaFuse(join(runtime, libnode));
   for (const js of DEBIAN_JS) {
     mkdirSync(dirname(join(root, js)), { recursive: true });
     copyFileSync(join(node.sysroot, js), join(root, js));

@@ -86,7 +86,8 @@ export class SimulatedDaysConsolidation {
       if (name && (latest.get(name.city) ?? '') < name.date) latest.set(name.city, name.date);
     }
     if (latest.size < this.cities) return;
-    const oldestLatest = [...latest.values()].sort()[0]!;
+    const [oldestLatest] = [...latest.values()].sort();
+    if (oldestLatest === undefined) return;
     const settledUntil = new Date(Date.parse(`${oldestLatest}T00:00:00Z`) - SETTLED_DAYS * 86_400_000).toISOString().slice(0, 10);
     for (const day of this.days) {
       if (day > settledUntil) break;

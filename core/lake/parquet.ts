@@ -32,7 +32,7 @@ export class WeatherColumns {
 
   /** Adds a row; returns its partition date (YYYY-MM-DD, UTC date of current_time_utc). */
   push(row: WeatherRow): string {
-    for (let i = 0; i < WEATHER_COLUMNS.length; i++) this.columns[i]!.push(columnValue(row[WEATHER_COLUMNS[i]![0]]));
+    for (const [i, [name]] of WEATHER_COLUMNS.entries()) this.columns[i]?.push(columnValue(row[name]));
     const date = utcDate(row.current_time_utc as Date);
     this.dates.push(date);
     return date;
@@ -46,7 +46,7 @@ export class WeatherColumns {
 
   toJSON(): Record<string, ColumnValue[] | string[]> {
     const out: Record<string, ColumnValue[] | string[]> = { date: this.dates };
-    WEATHER_COLUMNS.forEach(([name], i) => (out[name] = this.columns[i]!));
+    for (const [i, [name]] of WEATHER_COLUMNS.entries()) out[name] = this.columns[i] ?? [];
     return out;
   }
 }
@@ -117,8 +117,9 @@ export class ParquetEncoder {
       for (const dateDir of await readdir(out)) {
         for (const cityDir of await readdir(join(out, dateDir))) {
           const parts = await readdir(join(out, dateDir, cityDir));
-          if (parts.length !== 1) throw new KotsError('LAKE_INCONSISTENT', `DuckDB wrote ${parts.length} files for ${dateDir}/${cityDir}; expected one`);
-          files.push({ date: hiveValue(dateDir, 'date'), city: hiveValue(cityDir, 'city'), body: await readFile(join(out, dateDir, cityDir, parts[0]!)) });
+          const [part] = parts;
+          if (parts.length !== 1 || part === undefined) throw new KotsError('LAKE_INCONSISTENT', `DuckDB wrote ${parts.length} files for ${dateDir}/${cityDir}; expected one`);
+          files.push({ date: hiveValue(dateDir, 'date'), city: hiveValue(cityDir, 'city'), body: await readFile(join(out, dateDir, cityDir, part)) });
         }
       }
       return files;
