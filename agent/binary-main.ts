@@ -11,10 +11,7 @@ import { registerAgentCommands } from './cli.js';
 /** What `kots-agent --version` prints: the agent and the Node runtime this binary carries. */
 export const VERSION_LINE = `kots-agent ${AGENT_VERSION} (Node ${process.version}, linux-${process.arch === 'arm' ? 'armv7l' : process.arch})`;
 
-const program = new Command('kots-agent')
-  .description('kots edge agent: weather readings to MQTT with a disk spool')
-  .version(VERSION_LINE)
-  .showHelpAfterError();
+const program = new Command('kots-agent').description('kots edge agent: weather readings to MQTT with a disk spool').version(VERSION_LINE).showHelpAfterError();
 registerAgentCommands(program, { agentIsDefault: true });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

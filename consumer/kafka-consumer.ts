@@ -41,7 +41,7 @@ export async function startKafkaConsumer({ config, lake, logger, onAlert }: Kafk
   });
   const topic = config.kafka.weatherTopic;
   const { rules, variant } = await activeRules(config, lake);
-  if (variant) logger.info('labelling with the game master\'s secret rules variant (kots challenge new)');
+  if (variant) logger.info("labelling with the game master's secret rules variant (kots challenge new)");
   let heartbeat: (() => Promise<void>) | undefined;
   let kafkaError: string | undefined;
   const admin: Admin = kafka.admin();
@@ -88,7 +88,10 @@ export async function startKafkaConsumer({ config, lake, logger, onAlert }: Kafk
   });
   consumer.on(consumer.events.CRASH, (event) => {
     kafkaError = String(event.payload.error);
-    logger.error({ err: kafkaError, restart: event.payload.restart }, event.payload.restart ? 'kafka consumer crashed; kafkajs restarts it' : 'kafka consumer crashed and stopped');
+    logger.error(
+      { err: kafkaError, restart: event.payload.restart },
+      event.payload.restart ? 'kafka consumer crashed; kafkajs restarts it' : 'kafka consumer crashed and stopped',
+    );
   });
   consumer.on(consumer.events.GROUP_JOIN, () => {
     kafkaError = undefined;

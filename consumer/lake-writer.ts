@@ -82,6 +82,12 @@ export async function putObjects(lake: Lake, objects: readonly RawObject[]): Pro
   return objects.map((o) => o.key);
 }
 
-export async function writeBatchToLake(lake: Lake, encoder: ParquetEncoder, topic: string, partition: number, rows: readonly WeatherRow[] | LakeBatch): Promise<string[]> {
+export async function writeBatchToLake(
+  lake: Lake,
+  encoder: ParquetEncoder,
+  topic: string,
+  partition: number,
+  rows: readonly WeatherRow[] | LakeBatch,
+): Promise<string[]> {
   return putObjects(lake, await encodeBatch(encoder, topic, partition, rows));
 }

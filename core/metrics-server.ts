@@ -29,7 +29,8 @@ export async function startStatusServer(endpoints: StatusEndpoints, port: number
     if (path === '/metrics') {
       endpoints.metrics().then(
         ({ contentType, text }) => response.writeHead(200, { 'content-type': contentType }).end(text),
-        (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
+        (error: unknown) =>
+          response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
       );
     } else if (path === '/healthz') {
       const { healthy, body } = endpoints.health();

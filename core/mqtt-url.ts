@@ -12,7 +12,7 @@ export function mqttUrlOptions(url: string): IClientOptions {
   const parsed = new URL(url);
   const protocol = parsed.protocol.replace(/:$/, '') as IClientOptions['protocol'];
   const options: IClientOptions = { protocol, hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1') };
-  options.port = parsed.port ? Number(parsed.port) : DEFAULT_PORTS[protocol ?? 'mqtt'] ?? 1883;
+  options.port = parsed.port ? Number(parsed.port) : (DEFAULT_PORTS[protocol ?? 'mqtt'] ?? 1883);
   if (protocol === 'ws' || protocol === 'wss') options.path = `${parsed.pathname}${parsed.search}`;
   if (parsed.username) options.username = decodeURIComponent(parsed.username);
   if (parsed.password) options.password = decodeURIComponent(parsed.password);

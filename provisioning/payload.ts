@@ -101,8 +101,10 @@ export function writePayload(binariesDir: string, payload: TargetPayload): strin
 
 /** Payload files under `root` whose sha256 differs from the payload's (missing ones included). */
 export function payloadMismatches(root: string, payload: TargetPayload): string[] {
-  return payload.files.filter((f) => {
-    const copy = join(root, f.path);
-    return !existsSync(copy) || !lstatSync(copy).isFile() || sha256File(copy) !== f.sha256;
-  }).map((f) => f.path);
+  return payload.files
+    .filter((f) => {
+      const copy = join(root, f.path);
+      return !existsSync(copy) || !lstatSync(copy).isFile() || sha256File(copy) !== f.sha256;
+    })
+    .map((f) => f.path);
 }

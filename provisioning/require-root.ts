@@ -8,6 +8,9 @@ import { KotsError } from '../core/errors.js';
 
 export function requireRootForSd(path: string): void {
   if (process.getuid?.() !== 0) {
-    throw new KotsError('USAGE', `--sd ${path} writes root-owned files onto the card's root partition: run it as root (sudo kots fleet provision ... --sd ${path})`);
+    throw new KotsError(
+      'USAGE',
+      `--sd ${path} writes root-owned files onto the card's root partition: run it as root (sudo kots fleet provision ... --sd ${path})`,
+    );
   }
 }

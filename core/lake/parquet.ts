@@ -118,7 +118,8 @@ export class ParquetEncoder {
         for (const cityDir of await readdir(join(out, dateDir))) {
           const parts = await readdir(join(out, dateDir, cityDir));
           const [part] = parts;
-          if (parts.length !== 1 || part === undefined) throw new KotsError('LAKE_INCONSISTENT', `DuckDB wrote ${parts.length} files for ${dateDir}/${cityDir}; expected one`);
+          if (parts.length !== 1 || part === undefined)
+            throw new KotsError('LAKE_INCONSISTENT', `DuckDB wrote ${parts.length} files for ${dateDir}/${cityDir}; expected one`);
           files.push({ date: hiveValue(dateDir, 'date'), city: hiveValue(cityDir, 'city'), body: await readFile(join(out, dateDir, cityDir, part)) });
         }
       }
@@ -138,7 +139,10 @@ export class ParquetEncoder {
     }
   }
 
-  private async encodeInScratch<T>(batch: WeatherColumns, work: (run: (sql: string) => Promise<unknown>, source: string, dir: string) => Promise<T>): Promise<T> {
+  private async encodeInScratch<T>(
+    batch: WeatherColumns,
+    work: (run: (sql: string) => Promise<unknown>, source: string, dir: string) => Promise<T>,
+  ): Promise<T> {
     const dir = await mkdtemp(join(tmpdir(), 'kots-batch-'));
     const connection = await (await this.db()).connect();
     try {

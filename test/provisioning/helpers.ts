@@ -45,7 +45,10 @@ export function extractBundle(archive: string, deviceId: string, members: string
 export function installBundle(out: string, deviceId: string): string {
   const device = tempDir('device');
   execFileSync('tar', ['xzf', join(out, `kots-agent-${deviceId}.tar.gz`), '-C', out]);
-  execFileSync('sh', [join(out, `kots-agent-${deviceId}`, 'install.sh')], { env: { ...process.env, ROOT: join(device, 'rootfs') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('sh', [join(out, `kots-agent-${deviceId}`, 'install.sh')], {
+    env: { ...process.env, ROOT: join(device, 'rootfs') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return device;
 }
 
