@@ -7,7 +7,7 @@ import { CONSOLIDATED_WEATHER_PREFIX, openLake, RAW_WEATHER_PREFIX, type Lake } 
 import type { Logger } from '../../core/log.js';
 import type { SimulateOptions } from '../commands/simulate.js';
 import { DEFAULT_CITIES } from '../../agent/cities.js';
-import { SimulatedDaysConsolidation } from './consolidation.js';
+import { SimulatedDaysConsolidation, type ConsolidationSummary } from './consolidation.js';
 import { startEmbeddedPipeline } from './embedded.js';
 import { probeBroker } from './probe.js';
 import { progressView } from './progress.js';
@@ -25,7 +25,7 @@ export async function runSimulateCommand(opts: SimulateOptions, config: KotsConf
   const consolidation =
     !opts.broker && opts.consolidate ? new SimulatedDaysConsolidation(config, lake, firstDay, lastDay, (config.up.cities ?? DEFAULT_CITIES).length) : undefined;
   if (!opts.broker) await warnIfDaysHeld(lake, firstDay, lastDay);
-  const result = opts.broker ? await throughBroker(opts, config, quiet, from) : await embedded(opts, config, quiet, lake, from, consolidation);
+  const result = opts.broker ? await throughBroker(opts.broker, opts, config, quiet, from) : await embedded(opts, config, quiet, lake, from, consolidation);
   const seconds = result.elapsedMs / 1000;
   process.stdout.write(
     `simulated ${number.format(result.readings)} readings of ${result.cities} cities, ${from.toISOString().slice(0, 10)} + ${opts.days} days, ` +
@@ -68,8 +68,7 @@ async function embedded(opts: SimulateOptions, config: KotsConfig, logger: Logge
   }
 }
 
-async function throughBroker(opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date): Promise<SimulationResult> {
-  const url = opts.broker!;
+async function throughBroker(url: string, opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date): Promise<SimulationResult> {
   await probeBroker(url, config.mqtt);
   process.stdout.write(`kots simulate: publishing to ${url}\n`);
   return simulate(opts, config, logger, from, url, config.agent.spoolDir);
@@ -118,7 +117,7 @@ function stallWatch(brokerUrl: string): (acked: number) => void {
 
 async function finishConsolidation(consolidation: SimulatedDaysConsolidation, logger: Logger, firstDay: string, lastDay: string, simulationMs: number): Promise<void> {
   const started = Date.now();
-  let summary;
+  let summary: ConsolidationSummary;
   try {
     summary = await consolidation.finish((day) => {
       if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2Kconsolidating ${day}`);
