@@ -4,13 +4,17 @@ import { splitStatements } from '../../cli/sql/statements.js';
 describe('splitStatements', () => {
   it('ends statements only at semicolons outside strings, quoted names, comments and dollar quotes', () => {
     const text = [
-      "select 'a;b' as \"x;y\"; -- a comment; with a semicolon",
+      'select \'a;b\' as "x;y"; -- a comment; with a semicolon',
       'select 1 /* block; comment */ + 1;',
       "select $$dollar; quoted$$, 'it''s; fine';",
       'select 4',
     ].join('\n');
     const { statements, rest } = splitStatements(text);
-    expect(statements).toEqual([`select 'a;b' as "x;y"`, '-- a comment; with a semicolon\nselect 1 /* block; comment */ + 1', "select $$dollar; quoted$$, 'it''s; fine'"]);
+    expect(statements).toEqual([
+      `select 'a;b' as "x;y"`,
+      '-- a comment; with a semicolon\nselect 1 /* block; comment */ + 1',
+      "select $$dollar; quoted$$, 'it''s; fine'",
+    ]);
     expect(rest.trim()).toBe('select 4');
   });
 
