@@ -2,7 +2,7 @@
  * Surreal event rules: which event, if any, a weather reading fires.
  *
  * The ten rules are those of the original project's `surreal_events.py` (final
- * version; the table in ../../../shared/DESIGN.md and README.md here):
+ * version; the table in docs/design.md "Surreal events" and README.md here):
  * - tried in id order 1..10; an event fires when its condition holds AND its
  *   gate passes; the first that fires wins, else no event (event_id 0);
  * - a condition that holds but whose gate fails falls through to the next rule.
@@ -44,7 +44,7 @@ export interface Rule {
 /** The ten rules of one game, in checking order. */
 export type RuleSet = Readonly<Record<EventId, Rule>>;
 
-/** The original project's rules, exactly (DESIGN.md "Surreal events"). The default. */
+/** The original project's rules, exactly (docs/design.md "Surreal events"). The default. */
 export const ORIGINAL_RULES: RuleSet = Object.freeze({
   1: { tempBelow: 273.15, p: 0.3 },
   2: { main: 'Clear', hourFrom: 20, hourTo: 22, p: 1 },

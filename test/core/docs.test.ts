@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HEADERS } from '../../core/bus.js';
@@ -28,5 +29,13 @@ describe('docs/design.md, the contracts page', () => {
   it('names every MQTT topic kind the code uses', () => {
     const missing = DEVICE_TOPIC_KINDS.filter((kind) => !design.includes(`\`kots/v1/<city>/<device>/${kind}\``));
     expect(missing, 'topic kinds in core/topics.ts missing from docs/design.md "MQTT topics"').toEqual([]);
+  });
+
+  it('is the only design page the repository cites (the old one lived outside it)', () => {
+    const root = new URL('../../', import.meta.url);
+    const outside = ['DESIGN', 'md'].join('.');
+    const files = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+    const citing = files.filter((file) => readFileSync(new URL(file, root), 'utf8').includes(outside));
+    expect(citing, `cite docs/design.md instead of ${outside}`).toEqual([]);
   });
 });

@@ -115,7 +115,7 @@ function originalEvent(f: OriginalFacts, draw: (id: EventId) => number): number 
   return 0;
 }
 
-describe('the ten rules are the original ones (DESIGN.md table)', () => {
+describe('the ten rules are the original ones (docs/design.md table)', () => {
   it('has the original events, order and gates', () => {
     expect(ORIGINAL.map((r) => [r.id, r.name, r.gate ?? 1])).toEqual(EVENTS.map((e) => [e.id, e.name, ORIGINAL_RULES[e.id].p]));
     expect(EVENTS.map((e) => [e.id, e.name, ORIGINAL_RULES[e.id].p])).toEqual([
