@@ -332,7 +332,8 @@ writeFileSync(
     consumer: { groupId: 'kots-chaos-consumer', batchMaxAgeMs: 1000, sessionTimeoutMs: 10_000 },
   }),
 );
-const serviceEnv = { KOTS_CONFIG: configFile, AWS_ACCESS_KEY_ID: MINIO.user, AWS_SECRET_ACCESS_KEY: MINIO.password, KOTS_LOG_LEVEL: 'warn' };
+// A SIGKILLed consolidation leaves its days' leases behind; the next run takes them over once they expire (5 s here, 600 s by default).
+const serviceEnv = { KOTS_CONFIG: configFile, AWS_ACCESS_KEY_ID: MINIO.user, AWS_SECRET_ACCESS_KEY: MINIO.password, KOTS_LOG_LEVEL: 'warn', KOTS_CONSOLIDATE_LEASE_SECONDS: '5' };
 const config = loadConfig({ file: configFile, env: serviceEnv });
 
 const bridge = new Service('bridge', ['bridge'], serviceEnv);
