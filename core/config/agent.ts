@@ -41,7 +41,7 @@ export const agentSection = z
     openweatherCallsPerMinute: z.number().int().positive().default(60).describe('Calls per minute allowed on the key (free tier: 60).'),
     sysfsRoot: z.string().default('/sys').describe('Root of sysfs for the sensors source.'),
     healthIntervalSeconds: z.number().positive().default(60).describe('How often the agent publishes its health message.'),
-    maxInFlight: z.number().int().min(1).max(1000).default(100).describe('Readings sent to the broker and not yet acknowledged (PUBACK) at one time, lowered to the broker\'s receive maximum (MQTT 5); it bounds how fast a backlog drains (about this many per round trip to Kafka). 1 gives strict one-by-one delivery.'),
+    maxInFlight: z.number().int().min(1).max(1000).default(400).describe('Readings sent to the broker and not yet acknowledged (PUBACK) at one time, lowered to the broker\'s receive maximum (MQTT 5); it bounds how fast a backlog drains (about this many per round trip to Kafka). 1 gives strict one-by-one delivery.'),
     reconnectMinSeconds: z.number().positive().default(0.5).describe('First wait before reconnecting to a lost broker; doubles per failed attempt (with jitter).'),
     reconnectMaxSeconds: z.number().positive().default(30).describe('Longest wait between reconnect attempts.'),
     openweatherQuery: z.enum(['coordinates', 'name']).default('coordinates').describe('Ask OpenWeather by the city\'s lat/lon (precise) or by its name and country (`q=Takamatsu,JP`).'),
