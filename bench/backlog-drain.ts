@@ -160,7 +160,10 @@ async function throughKotsUp(): Promise<DrainResult> {
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = netConnect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
