@@ -44,7 +44,9 @@ describe('consumer with the S3 server stopped mid-stream', () => {
     });
     cleanup.unshift(consumer);
 
-    const before = simulatedReadings(200, { stepMinutes: 30 });
+    // A full batch before the outage, so the baseline already holds what encoding a batch of
+    // 2,000 takes (DuckDB's working memory); what grows after it is what the consumer buffers.
+    const before = simulatedReadings(2000, { stepMinutes: 30 });
     await produceReadings(config.kafka.brokers, config.kafka.weatherTopic, before);
     const count = async () => {
       const db = await openLakeDatabase(config);
