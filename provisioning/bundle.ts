@@ -30,7 +30,10 @@ export const INSTALL_RESULT_PREFIX = 'KOTS_INSTALL_RESULT=';
 export function installScript(deviceId: string, tree: DeviceTree, payload: TargetPayload): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const mode = (m: number) => m.toString(8).padStart(4, '0');
-  const payloadInstalls = payload.files.map((f) => `install -D -m ${mode(f.mode)} "$payload/rootfs${f.path}" "$ROOT${f.path}"`);
+  // A payload that is the installed copy itself (SSH re-delivery of an unchanged binary) is left in place.
+  const payloadInstalls = payload.files.map(
+    (f) => `[ "$payload/rootfs${f.path}" -ef "$ROOT${f.path}" ] || install -D -m ${mode(f.mode)} "$payload/rootfs${f.path}" "$ROOT${f.path}"`,
+  );
   const installs = tree.files.map((f) => `install -D -m ${mode(f.mode)} "$here/rootfs${f.path}" "$ROOT${f.path}"`);
   const links = tree.links.map((l) => `ln -sfn ${q(l.target)} "$ROOT${l.path}"`);
   return `#!/bin/sh

@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
 import { KotsError } from '../core/errors.js';
 import { bundleName, INSTALL_RESULT_PREFIX } from './bundle.js';
+import type { TargetPayload } from './payload.js';
 
 export interface SshOptions {
   port?: number;
@@ -24,6 +25,8 @@ export interface SshOptions {
 
 export interface SshResult {
   result: 'started' | 'enabled-not-started';
+  /** Whether the binary was copied, or the device already had exactly this payload installed (sha256 checked there). */
+  payload: 'copied' | 'already-installed';
   /** install.sh's own lines (no secrets: it never prints them). */
   output: string;
 }
@@ -50,20 +53,38 @@ function runTool(program: string, args: string[], timeoutMs: number): Promise<st
   });
 }
 
-/** `payloadDir` is the local payload folder (binaries/<name>); it lands at <remote tmp>/binaries/<name>, where install.sh looks. */
-export async function deliverOverSsh(address: string, bundle: string, payloadDir: string, deviceId: string, options: SshOptions): Promise<SshResult> {
+const PAYLOAD_PRESENT = 'KOTS_PAYLOAD_INSTALLED';
+
+/**
+ * `payload.dir` is the local payload folder (binaries/<name>); it lands at
+ * <remote tmp>/binaries/<name>, where install.sh looks. When the device
+ * already has exactly these files installed (their sha256 checked there), the
+ * copy is skipped and install.sh checks the installed files instead.
+ */
+export async function deliverOverSsh(address: string, bundle: string, payload: { dir: string; payload: TargetPayload }, deviceId: string, options: SshOptions): Promise<SshResult> {
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
   const ssh = [...common(options), ...(options.port ? ['-p', String(options.port)] : [])];
   const scp = [...common(options), ...(options.port ? ['-P', String(options.port)] : [])];
-  const remoteDir = (await runTool('ssh', [...ssh, address, 'umask 077 && d=$(mktemp -d /tmp/kots-agent.XXXXXX) && mkdir "$d/binaries" && echo "$d"'], timeoutMs)).trim();
+  const root = options.remoteRoot ? quote(options.remoteRoot) : '/';
+  const installedSums = payload.payload.files.map((f) => `${f.sha256}  .${f.path}`).join('\n');
+  const prepare = [
+    'umask 077 && d=$(mktemp -d /tmp/kots-agent.XXXXXX) && mkdir "$d/binaries" && echo "$d" || exit 1',
+    `if (cd ${root} && sha256sum -c --status) 2>/dev/null <<'KOTS_SHA256SUMS'`,
+    installedSums,
+    'KOTS_SHA256SUMS',
+    `then echo ${PAYLOAD_PRESENT}; fi`,
+  ].join('\n');
+  const [remoteDir = '', marker] = (await runTool('ssh', [...ssh, address, prepare], timeoutMs)).trim().split('\n');
   if (!/^\/tmp\/kots-agent\.[A-Za-z0-9]+$/.test(remoteDir)) throw new Error(`unexpected answer from mktemp on ${address}: ${remoteDir.slice(0, 80)}`);
+  const present = marker?.trim() === PAYLOAD_PRESENT;
   try {
-    await runTool('scp', [...scp, '-q', '-r', payloadDir, `${address}:${remoteDir}/binaries/`], timeoutMs);
+    if (!present) await runTool('scp', [...scp, '-q', '-r', payload.dir, `${address}:${remoteDir}/binaries/`], timeoutMs);
     await runTool('scp', [...scp, '-q', bundle, `${address}:${remoteDir}/`], timeoutMs);
-    const root = options.remoteRoot ? quote(options.remoteRoot) : '/';
     const script = [
       'set -e',
       `cd ${remoteDir}`,
+      // Already installed: the payload folder is the installed root, which install.sh checks and leaves in place.
+      ...(present ? [`mkdir binaries/${payload.payload.name}`, `ln -s ${root} binaries/${payload.payload.name}/rootfs`] : []),
       `tar xzf ${quote(basename(bundle))}`,
       'SUDO=""',
       'if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi',
@@ -73,7 +94,7 @@ export async function deliverOverSsh(address: string, bundle: string, payloadDir
     const line = output.split('\n').find((l) => l.startsWith(INSTALL_RESULT_PREFIX));
     const result = line?.slice(INSTALL_RESULT_PREFIX.length).trim();
     if (result !== 'started' && result !== 'enabled-not-started') throw new KotsError('USAGE', `install.sh on ${address} gave no result line: ${output.trim().slice(-300)}`);
-    return { result, output: output.split('\n').filter((l) => l && !l.startsWith(INSTALL_RESULT_PREFIX)).join('\n') };
+    return { result, payload: present ? 'already-installed' : 'copied', output: output.split('\n').filter((l) => l && !l.startsWith(INSTALL_RESULT_PREFIX)).join('\n') };
   } finally {
     // The copied bundle holds the credential: remove it whatever happened (as root if it was extracted as root).
     await runTool('ssh', [...ssh, address, `rm -rf ${remoteDir} 2>/dev/null || sudo -n rm -rf ${remoteDir}`], timeoutMs).catch(() => undefined);

@@ -235,8 +235,9 @@ async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOpt
         try {
           const archive = await writeBundle(stage, device.id, tree, payload);
           if (!payloadDir) throw new Error(`the ${device.target} payload was not written for --ssh`);
-          const result = await deliverOverSsh(address, archive, payloadDir, device.id, delivery.options);
-          report.delivered = `ssh ${address}: ${result.result === 'started' ? 'installed, enabled and started' : 'installed and enabled; not started (no running systemd there)'}`;
+          const result = await deliverOverSsh(address, archive, { dir: payloadDir, payload }, device.id, delivery.options);
+          const binary = result.payload === 'copied' ? 'binary copied' : 'binary already installed';
+          report.delivered = `ssh ${address}: ${result.result === 'started' ? 'installed, enabled and started' : 'installed and enabled; not started (no running systemd there)'} (${binary})`;
         } finally {
           rmSync(stage, { recursive: true, force: true });
         }

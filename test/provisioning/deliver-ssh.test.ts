@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { elfMachine } from '../../provisioning/binaries.js';
 import { sha256File } from '../../provisioning/payload.js';
-import { provisionFleet } from '../../provisioning/provision.js';
+import { provisionFleet, rotateDevice } from '../../provisioning/provision.js';
 import { waitFor } from '../helpers/processes.js';
 import { freePort } from '../helpers/own-servers.js';
 import { testEnvironment } from '../helpers/servers.js';
@@ -95,7 +95,7 @@ describe('kots fleet provision --ssh', () => {
     const kochi = report.devices.find((d) => d.id === 'kochi-vm')!;
     const cairo = report.devices.find((d) => d.id === 'cairo-vm')!;
     expect(kochi.error).toBeUndefined();
-    expect(kochi.delivered).toBe(`ssh ${user}@127.0.0.1: installed and enabled; not started (no running systemd there)`);
+    expect(kochi.delivered).toBe(`ssh ${user}@127.0.0.1: installed and enabled; not started (no running systemd there) (binary copied)`);
     expect(cairo.error).toMatch(/ssh failed.*Permission denied/);
 
     const binary = join(remoteRoot, 'usr/local/bin/kots-agent');
@@ -114,6 +114,13 @@ describe('kots fleet provision --ssh', () => {
     expect(readlinkSync(join(wants, 'kots-agent.service'))).toBe('/etc/systemd/system/kots-agent.service');
     expect(readlinkSync(join(wants, 'kots-agent-setup.service'))).toBe('/etc/systemd/system/kots-agent-setup.service');
     // The copy holding the credential is gone from the device's /tmp.
+    expect(kotsAgentTemps().filter((n) => !tempsBefore.has(n))).toEqual([]);
+    // A rotation over SSH brings the new credential; the binary, already installed (sha256 checked there), is not copied again.
+    const oldSecret = readEnvFile(join(remoteRoot, 'etc/kots/agent.env')).KOTS_MQTT_PASSWORD;
+    const rotated = await rotateDevice(ctx, 'kochi-vm', { kind: 'ssh', options: { port: server.port, identity: server.identity, options: server.sshOptions, remoteRoot, timeoutSeconds: 60 } });
+    expect(rotated.devices[0]?.delivered).toBe(`ssh ${user}@127.0.0.1: installed and enabled; not started (no running systemd there) (binary already installed)`);
+    expect(readEnvFile(join(remoteRoot, 'etc/kots/agent.env')).KOTS_MQTT_PASSWORD).not.toBe(oldSecret);
+    expect(sha256File(binary)).toBe(sha256File(join(binaries, 'kots-agent-linux-x64')));
     expect(kotsAgentTemps().filter((n) => !tempsBefore.has(n))).toEqual([]);
     // The real /etc was not touched.
     expect(existsSync('/etc/kots/agent.env')).toBe(false);
