@@ -18,11 +18,24 @@ cache="${KOTS_CACHE_DIR:-$HOME/.cache/kots}/node"
 apt_dir="$cache/debian-armhf-apt"
 suites="${KOTS_ARMHF_NODE_SUITES:-forky sid}"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+# The Debian mirror this machine's own apt uses (deb822 .sources or one-line sources.list), so
+# the armhf packages come from the same place as every other Debian package here.
+debian_mirror() {
+  local uri
+  uri=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)\/\?[[:space:]]*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\// && $i ~ /\/debian\/?$/) { sub(/\/$/, "", $i); print $i; exit } }' /etc/apt/sources.list 2>/dev/null)
+  echo "$uri"
+}
+mirror="${KOTS_ARMHF_NODE_MIRROR:-$(debian_mirror)}"
+if [ -z "$mirror" ]; then
+  echo "install-armhf-node: found no Debian mirror in /etc/apt/sources.list{,.d}; set KOTS_ARMHF_NODE_MIRROR" >&2
+  exit 1
+fi
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial"
 : > "$apt_dir/status"
 {
   for suite in $suites; do
-    echo "deb [arch=armhf signed-by=$keyring] http://deb.debian.org/debian $suite main"
+    echo "deb [arch=armhf signed-by=$keyring] $mirror $suite main"
   done
 } > "$apt_dir/sources.list"
 apt_opts=(
