@@ -199,7 +199,7 @@ try {
   let inputRows = 0;
   const [, consolidateMs] = await time(async () => {
     const dates = Array.from({ length: DAYS }, (_, d) => new Date(Date.parse(`${START}T00:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10));
-    for (const outcome of await consolidateDays({ lake, connection: duck.connection, retentionHours: 1e9 }, dates)) {
+    for (const outcome of await consolidateDays({ lake, connection: duck.connection, instance: duck.instance, retentionHours: 1e9 }, dates)) {
       if (outcome.error) throw outcome.error;
       for (const result of outcome.results!) {
         readings += result.rows;

@@ -29,7 +29,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import { KotsError } from '../core/errors.js';
 import type { Lake } from '../core/lake/index.js';
 import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX } from '../core/lake/layout.js';
@@ -59,6 +59,11 @@ export type ConsolidationStep = 'listed' | 'superseded-removed' | 'part-written'
 export interface ConsolidateOptions {
   lake: Lake;
   connection: DuckDBConnection;
+  /**
+   * The connection's instance: when given, the write step runs one COPY per DuckDB thread on
+   * connections of its own, each writing a contiguous share of the partitions with one thread.
+   */
+  instance?: DuckDBInstance;
   /** Raw files of a day are removed once this many hours have passed since the day ended (UTC). */
   retentionHours: number;
   now?: Date;
@@ -310,7 +315,8 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
   const { lake, connection } = options;
   // One pass: read, keep the first copy of each id in stream order, sort. An id lives in one city (window by date, city, id, like the views).
   await connection.run(
-    `CREATE OR REPLACE TEMP TABLE kots_pass AS
+    // Not TEMP: the writers below read it from connections of their own.
+    `CREATE OR REPLACE TABLE kots_pass AS
      SELECT * FROM ${readWithCity(lake, cities.flatMap(inputsOf))}
      QUALIFY row_number() OVER (PARTITION BY date, city, id ORDER BY kafka_partition, kafka_offset, kafka_topic) = 1
      ORDER BY date, city, current_time_utc, id`,
@@ -319,18 +325,35 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
 
   const dir = await mkdtemp(join(tmpdir(), 'kots-consolidate-'));
   try {
-    // Every partition's file in one COPY. One writer thread: each file then gets its rows in the table's
-    // order (date, city, time, id), and the same rows always give the same bytes; with several, files
-    // would get interleaved runs. The read, window and sort above use all of DuckDB's threads.
+    // Each writer is one COPY … PARTITION_BY over a contiguous share of the partitions, run by one
+    // thread: each file then gets its rows in the table's order (date, city, time, id), and the same
+    // rows always give the same bytes (with several threads in one COPY, DuckDB interleaves their
+    // runs inside a file). The writers run side by side, one per DuckDB thread; the read, window
+    // and sort above use all of DuckDB's threads.
     const [[threads = 1]] = (await rowsOf(connection, `SELECT current_setting('threads')`)) as [[number]];
+    const sorted = [...cities].sort((a, b) => partitionName(a).localeCompare(partitionName(b)));
+    const shares = shareOut(sorted, options.instance ? Math.max(1, Number(threads)) : 1, (c) => distinct.get(partitionName(c)) ?? 0);
+    const writers = [connection, ...(await Promise.all(shares.slice(1).map(() => DuckDBConnection.create(options.instance))))];
     await connection.run(`SET threads = 1`);
     await connection.run(`SET partitioned_write_max_open_files = ${cities.length + 1}`);
+    // DuckDB flushes a COPY's partitions together whenever their rows add up to this threshold, so a
+    // file's row groups would depend on which other partitions share its COPY: flush at the end only.
+    const passRows = [...distinct.values()].reduce((sum, n) => sum + n, 0);
+    await connection.run(`SET partitioned_write_flush_threshold = ${Math.max(524_288, passRows + 1)}`);
     try {
-      await connection.run(`COPY kots_pass TO ${sqlString(join(dir, 'out'))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, city))`);
+      await Promise.all(
+        shares.map(({ first, last }, k) => {
+          const from = `(date > DATE '${first.date}' OR (date = DATE '${first.date}' AND city >= ${sqlString(first.city)}))`;
+          const to = `(date < DATE '${last.date}' OR (date = DATE '${last.date}' AND city <= ${sqlString(last.city)}))`;
+          return (writers[k] ?? connection).run(`COPY (SELECT * FROM kots_pass WHERE ${from} AND ${to}) TO ${sqlString(join(dir, `out-${k}`))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, city))`);
+        }),
+      );
     } finally {
       await connection.run(`SET threads = ${Number(threads)}`);
+      for (const writer of writers.slice(1)) writer.closeSync();
     }
-    const written = await footerRowsOfFiles(connection, join(dir, 'out'));
+    const outDir = new Map(shares.flatMap((share, k) => share.cities.map((c) => [partitionName(c), join(dir, `out-${k}`)] as const)));
+    const written = await footerRowsOfFiles(connection, join(dir, 'out-*'));
     for (const c of cities) {
       const expected = distinct.get(partitionName(c)) ?? 0;
       const rows = written.get(partitionName(c));
@@ -346,7 +369,7 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
       Array.from({ length: Math.min(UPLOADS_AT_ONCE, cities.length) }, async () => {
         for (const c of uploads) {
           const next = planned(c);
-          await lake.put(partKey(next), await readFile(join(dir, 'out', `date=${c.date}`, `city=${c.city}`, 'data_0.parquet')));
+          await lake.put(partKey(next), await readFile(join(outDir.get(partitionName(c)) ?? dir, `date=${c.date}`, `city=${c.city}`, 'data_0.parquet')));
           await options.onStep?.(c, 'part-written', `${partKey(next)}: ${next.rows} rows from ${c.inputRows} input rows`);
         }
       }),
@@ -375,6 +398,29 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
   );
   // Only now may the S3 lifecycle rule expire them: a verified part named by a manifest holds their readings.
   await lake.markConsolidated(cities.flatMap((c) => c.fresh));
+}
+
+interface Share {
+  first: PartitionId;
+  last: PartitionId;
+  cities: CityState[];
+}
+
+/** Splits the partitions (sorted by date, city), in order, into at most n contiguous shares of about equal rows. */
+function shareOut(cities: CityState[], n: number, rowsOf: (c: CityState) => number): Share[] {
+  const total = cities.reduce((sum, c) => sum + rowsOf(c), 0);
+  const shares: Share[] = [];
+  let rows = 0;
+  for (const c of cities) {
+    const current = shares.at(-1);
+    if (!current || (shares.length < n && rows >= (total * shares.length) / n)) shares.push({ first: c, last: c, cities: [c] });
+    else {
+      current.last = c;
+      current.cities.push(c);
+    }
+    rows += rowsOf(c);
+  }
+  return shares;
 }
 
 /** Rows and file count per (date|city) of a local partitioned COPY's output, from the footers. */

@@ -91,7 +91,7 @@ export function registerConsolidateCommand(program: Command): void {
       let inputRows = 0;
       try {
         const outcomes = await consolidateDays(
-          { lake, connection: duck.connection, retentionHours, leaseMs: config.consolidate.leaseSeconds * 1000, onStep: (p, step, detail) => logger.debug({ ...p, step }, detail) },
+          { lake, connection: duck.connection, instance: duck.instance, retentionHours, leaseMs: config.consolidate.leaseSeconds * 1000, onStep: (p, step, detail) => logger.debug({ ...p, step }, detail) },
           dates,
           opts.city,
         );
