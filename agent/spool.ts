@@ -20,7 +20,20 @@
  *
  * Pure JavaScript (node:fs): the single binary carries no native addon.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, ftruncateSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  ftruncateSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { KotsError, errorMessage } from '../core/errors.js';
 
@@ -307,7 +320,9 @@ export class DiskSpool {
     // Lines below the head were acknowledged before the last stop and stay until their segment goes:
     // they are read past quietly. Only a line that does not parse, or whose seq does not increase, is damage.
     let lastSeq = FIRST_SEQ - 1;
-    const names = readdirSync(this.dir).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
+    const names = readdirSync(this.dir)
+      .filter((n) => n.endsWith(SEGMENT_SUFFIX))
+      .sort();
     for (const name of names) {
       const path = join(this.dir, name);
       const segment: Segment = { firstSeq: Number.parseInt(name, 10), path, size: 0, lastSeq: -1 };

@@ -101,21 +101,45 @@ async function agent(binary: string): Promise<Figures> {
   const deviceId = `bench-${Date.now()}`;
   const city = 'takamatsu';
   const configFile = join(dir, 'agent.yaml');
-  writeFileSync(configFile, stringify({
-    log: { level: 'warn' },
-    mqtt: { url: broker.url, protocolVersion: 4 },
-    agent: { deviceId, city: { name: 'Takamatsu', lat: 34.34, lon: 134.05 }, intervalMinSeconds: 1, intervalMaxSeconds: 2, healthIntervalSeconds: 60, spoolDir: join(dir, 'spool') },
-  }));
+  writeFileSync(
+    configFile,
+    stringify({
+      log: { level: 'warn' },
+      mqtt: { url: broker.url, protocolVersion: 4 },
+      agent: {
+        deviceId,
+        city: { name: 'Takamatsu', lat: 34.34, lon: 134.05 },
+        intervalMinSeconds: 1,
+        intervalMaxSeconds: 2,
+        healthIntervalSeconds: 60,
+        spoolDir: join(dir, 'spool'),
+      },
+    }),
+  );
   dropFromPageCache(binary);
   const child = spawn(binary, ['--config', configFile], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
   const readings = () => broker.received.filter((m) => m.clientId === deviceId && m.topic.endsWith('/weather')).length;
   try {
-    await waitFor(() => broker.received.some((m) => m.clientId === deviceId && m.topic.endsWith('/status') && m.payload === 'online'), 'the agent online', 60_000);
+    await waitFor(
+      () => broker.received.some((m) => m.clientId === deviceId && m.topic.endsWith('/status') && m.payload === 'online'),
+      'the agent online',
+      60_000,
+    );
     await sleep(ACTIVE_S * 1000);
     const rss = memory(child.pid!);
     const sent = readings();
     // Between readings: an hour's interval, applied remotely without a restart.
-    broker.aedes.publish({ cmd: 'publish', topic: deviceTopic(city, deviceId, 'config'), payload: Buffer.from(JSON.stringify({ intervalMinSeconds: 3600, intervalMaxSeconds: 3600, healthIntervalSeconds: 3600 })), qos: 1, retain: true, dup: false }, () => undefined);
+    broker.aedes.publish(
+      {
+        cmd: 'publish',
+        topic: deviceTopic(city, deviceId, 'config'),
+        payload: Buffer.from(JSON.stringify({ intervalMinSeconds: 3600, intervalMaxSeconds: 3600, healthIntervalSeconds: 3600 })),
+        qos: 1,
+        retain: true,
+        dup: false,
+      },
+      () => undefined,
+    );
     await sleep(3000);
     const before = cpuSeconds(child.pid!);
     await sleep(IDLE_S * 1000);
@@ -143,11 +167,25 @@ console.log(`kots-agent-linux-x64: Node v${version} SEA, reference: plain node v
 console.log(`  ${''.padEnd(44)} ${'kots-agent'.padStart(12)} ${'plain node'.padStart(12)}   target`);
 row('binary size', `${mb(bytes).toFixed(1)} MB`, `${mb(statSync(runtime).size).toFixed(1)} MB`, undefined);
 row(`gzip -6 (target <= ${TARGET.gzipMB} MB)`, `${mb(gzipped).toFixed(1)} MB`, `${mb(runtimeGzipped).toFixed(1)} MB`, mb(gzipped) <= TARGET.gzipMB);
-row(`RSS after ${ACTIVE_S} s of readings (target <= ${TARGET.rssMB} MB)`, `${mb(measured.rss).toFixed(1)} MB`, `${mb(reference.rss).toFixed(1)} MB`, mb(measured.rss) <= TARGET.rssMB);
+row(
+  `RSS after ${ACTIVE_S} s of readings (target <= ${TARGET.rssMB} MB)`,
+  `${mb(measured.rss).toFixed(1)} MB`,
+  `${mb(reference.rss).toFixed(1)} MB`,
+  mb(measured.rss) <= TARGET.rssMB,
+);
 row('  of which private (RssAnon)', `${mb(measured.anon).toFixed(1)} MB`, `${mb(reference.anon).toFixed(1)} MB`, undefined);
 row('  of which file-backed (RssFile: the binary)', `${mb(measured.file).toFixed(1)} MB`, `${mb(reference.file).toFixed(1)} MB`, undefined);
-row(`CPU seconds over ${IDLE_S} s idle (target ~0)`, `${measured.idleCpu.toFixed(2)} s`, `${reference.idleCpu.toFixed(2)} s`, measured.idleCpu <= TARGET.idleCpuSeconds * (IDLE_S / 60));
-console.log(`  readings sent while active: ${measured.readings}; ratio agent/plain node: RSS ${(measured.rss / reference.rss).toFixed(2)}x, gzip ${(gzipped / runtimeGzipped).toFixed(2)}x`);
+row(
+  `CPU seconds over ${IDLE_S} s idle (target ~0)`,
+  `${measured.idleCpu.toFixed(2)} s`,
+  `${reference.idleCpu.toFixed(2)} s`,
+  measured.idleCpu <= TARGET.idleCpuSeconds * (IDLE_S / 60),
+);
+console.log(
+  `  readings sent while active: ${measured.readings}; ratio agent/plain node: RSS ${(measured.rss / reference.rss).toFixed(2)}x, gzip ${(gzipped / runtimeGzipped).toFixed(2)}x`,
+);
 if (mb(runtimeGzipped) > TARGET.gzipMB) {
-  console.log(`  gzip limit: the Node v${version} runtime alone is ${mb(runtimeGzipped).toFixed(1)} MB gzipped, above ${TARGET.gzipMB} MB before any agent code (see agent/README.md)`);
+  console.log(
+    `  gzip limit: the Node v${version} runtime alone is ${mb(runtimeGzipped).toFixed(1)} MB gzipped, above ${TARGET.gzipMB} MB before any agent code (see agent/README.md)`,
+  );
 }

@@ -42,7 +42,10 @@ function filledSpool(): string {
   const spool = DiskSpool.open(dir, { maxBytes: 64 * 1024 * 1024 });
   const start = Date.parse('2026-11-20T00:00:00Z');
   for (let done = 0; done < BACKLOG; done += 1000) {
-    spool.append((seq) => JSON.stringify(makeReading({ device_id: DEVICE, city: CITY, seq, observed_at: new Date(start + seq * 10_000).toISOString() })), Math.min(1000, BACKLOG - done));
+    spool.append(
+      (seq) => JSON.stringify(makeReading({ device_id: DEVICE, city: CITY, seq, observed_at: new Date(start + seq * 10_000).toISOString() })),
+      Math.min(1000, BACKLOG - done),
+    );
   }
   spool.close();
   return dir;
@@ -143,7 +146,16 @@ async function throughKotsUp(): Promise<DrainResult> {
   const lake = join(dir, 'lake');
   // No simulated agents of kots up's own: the lake holds only the backlog.
   const up = spawn(process.execPath, [KOTS_BIN, 'up'], {
-    env: { ...process.env, KOTS_CONFIG: '', KOTS_BRIDGE_PORT: String(port), KOTS_LAKE_PATH: lake, KOTS_UP_STATE_DIR: join(dir, 'state'), KOTS_UP_CITIES: '[]', KOTS_LOG_LEVEL: 'warn', KOTS_LOG_FORMAT: 'json' },
+    env: {
+      ...process.env,
+      KOTS_CONFIG: '',
+      KOTS_BRIDGE_PORT: String(port),
+      KOTS_LAKE_PATH: lake,
+      KOTS_UP_STATE_DIR: join(dir, 'state'),
+      KOTS_UP_CITIES: '[]',
+      KOTS_LOG_LEVEL: 'warn',
+      KOTS_LOG_FORMAT: 'json',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -151,7 +163,14 @@ async function throughKotsUp(): Promise<DrainResult> {
     while (!(await portOpen(port)) && Date.now() < deadline) await sleep(200);
     const wallSeconds = await drain(`mqtt://127.0.0.1:${port}`, async () => lakeFiles(lake).count);
     const { count, first, last } = lakeFiles(lake);
-    return { broker: 'kots up (embedded bridge -> lake)', wallSeconds, drainSeconds: (last - first) / 1000, distinct: count, duplicates: Number.NaN, outOfOrder: Number.NaN };
+    return {
+      broker: 'kots up (embedded bridge -> lake)',
+      wallSeconds,
+      drainSeconds: (last - first) / 1000,
+      distinct: count,
+      duplicates: Number.NaN,
+      outOfOrder: Number.NaN,
+    };
   } finally {
     await stop(up);
   }
@@ -196,9 +215,13 @@ const command = `npx tsx bench/backlog-drain.ts --backlog ${BACKLOG}`;
 process.stdout.write(`${command}\n(load average ${loadAverage()}; ${new Date().toISOString()})\n`);
 const runs = [await throughBridge(), await throughKotsUp(), await throughMosquitto()];
 process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${cpus().length} cores; a shared machine: compare the rows of this run)\n`);
-process.stdout.write('| one agent, default settings, into | backlog | drained in (first to last arrival) | readings/s | wall time from agent start | distinct seqs | duplicates | out of order |\n|---|---|---|---|---|---|---|---|\n');
+process.stdout.write(
+  '| one agent, default settings, into | backlog | drained in (first to last arrival) | readings/s | wall time from agent start | distinct seqs | duplicates | out of order |\n|---|---|---|---|---|---|---|---|\n',
+);
 for (const r of runs) {
   const unknown = (n: number) => (Number.isNaN(n) ? '(not read back)' : String(n));
-  process.stdout.write(`| ${r.broker} | ${BACKLOG} | ${r.drainSeconds.toFixed(1)} s | ${(BACKLOG / r.drainSeconds).toFixed(0)} | ${r.wallSeconds.toFixed(1)} s | ${r.distinct} | ${unknown(r.duplicates)} | ${unknown(r.outOfOrder)} |\n`);
+  process.stdout.write(
+    `| ${r.broker} | ${BACKLOG} | ${r.drainSeconds.toFixed(1)} s | ${(BACKLOG / r.drainSeconds).toFixed(0)} | ${r.wallSeconds.toFixed(1)} s | ${r.distinct} | ${unknown(r.duplicates)} | ${unknown(r.outOfOrder)} |\n`,
+  );
 }
 process.exit(BACKLOG / runs[0]!.drainSeconds >= 1000 && BACKLOG / runs[1]!.drainSeconds >= 1000 ? 0 : 1);

@@ -62,7 +62,7 @@ class Device {
     this.socket.setNoDelay(true);
     this.ready = new Promise((resolve, reject) => {
       this.parser.on('packet', (packet) => {
-        if (packet.cmd === 'connack') (packet.returnCode === 0 ? resolve() : reject(new Error(`CONNACK ${packet.returnCode}`)));
+        if (packet.cmd === 'connack') packet.returnCode === 0 ? resolve() : reject(new Error(`CONNACK ${packet.returnCode}`));
         else if (packet.cmd === 'puback') {
           const started = this.sentAt.get(packet.messageId!);
           this.sentAt.delete(packet.messageId!);
@@ -230,9 +230,17 @@ async function measure(name: string, pid: number, port: number, delivered: () =>
 async function benchBridge(pacedRate: number): Promise<BrokerRun> {
   const bridge = await startBridgeProcess(await bridgeEnv({ KOTS_BRIDGE_MAX_CONNECTIONS: String(CONNECTIONS + 100) }));
   try {
-    const result = await measure('kots-bridge', bridge.child.pid!, bridge.port, () => kafkaCount(bridge.weatherTopic), () => pacedRate);
+    const result = await measure(
+      'kots-bridge',
+      bridge.child.pid!,
+      bridge.port,
+      () => kafkaCount(bridge.weatherTopic),
+      () => pacedRate,
+    );
     const metrics = await (await fetch(`http://127.0.0.1:${bridge.metricsPort}/metrics`)).text();
-    process.stdout.write(`  kots-bridge: Kafka produce latency p99 seen by the bridge ≤ ${histogramQuantile(metrics, 'kots_bridge_kafka_latency_ms', 0.99)} ms\n`);
+    process.stdout.write(
+      `  kots-bridge: Kafka produce latency p99 seen by the bridge ≤ ${histogramQuantile(metrics, 'kots_bridge_kafka_latency_ms', 0.99)} ms\n`,
+    );
     return result;
   } finally {
     await stop(bridge.child);
@@ -249,7 +257,13 @@ async function benchMosquitto(): Promise<BrokerRun> {
       subscriber.once('error', reject);
     });
     subscriber.on('message', () => received++);
-    const result = await measure('mosquitto', child.pid!, port, async () => received, (ownMax) => ownMax * PACED);
+    const result = await measure(
+      'mosquitto',
+      child.pid!,
+      port,
+      async () => received,
+      (ownMax) => ownMax * PACED,
+    );
     await subscriber.endAsync(true);
     return result;
   } finally {
@@ -263,8 +277,12 @@ process.stdout.write(`${command}\n(ulimit -n ${process.env.ULIMIT_N ?? '?'}; loa
 const mosquitto = await benchMosquitto();
 const bridge = await benchBridge(mosquitto.load.ratePerSecond * PACED);
 const runs = [bridge, mosquitto];
-process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${(await import('node:os')).cpus().length} cores; a shared machine: compare the two rows of this run, not runs of different times)\n`);
-process.stdout.write(`| broker | connections | RSS idle | RSS connected | per device | connect time | QoS 1 readings/s (${ACTIVE} devices, ${INFLIGHT} in flight each) | PUBACK p50 / p90 / p99 / max ms | broker CPU ms / 1,000 readings | paced at ${PACED} x Mosquitto's max: readings/s, PUBACK p50 / p99 ms | PUBACKed | delivered | lost |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`);
+process.stdout.write(
+  `\n${command}\n(load average at the end ${loadAverage()} on ${(await import('node:os')).cpus().length} cores; a shared machine: compare the two rows of this run, not runs of different times)\n`,
+);
+process.stdout.write(
+  `| broker | connections | RSS idle | RSS connected | per device | connect time | QoS 1 readings/s (${ACTIVE} devices, ${INFLIGHT} in flight each) | PUBACK p50 / p90 / p99 / max ms | broker CPU ms / 1,000 readings | paced at ${PACED} x Mosquitto's max: readings/s, PUBACK p50 / p99 ms | PUBACKed | delivered | lost |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`,
+);
 for (const r of runs) {
   const perDeviceKb = ((r.connectedRssMb - r.idleRssMb) * 1024) / CONNECTIONS;
   const acked = r.load.acked + (r.paced?.acked ?? 0);
@@ -272,5 +290,7 @@ for (const r of runs) {
     `| ${r.name} | ${CONNECTIONS} | ${r.idleRssMb.toFixed(0)} MB | ${r.connectedRssMb.toFixed(0)} MB | ${perDeviceKb.toFixed(1)} KB | ${r.connectSeconds.toFixed(1)} s | ${r.load.ratePerSecond.toFixed(0)} | ${r.load.p50.toFixed(1)} / ${r.load.p90.toFixed(1)} / ${r.load.p99.toFixed(1)} / ${r.load.max.toFixed(0)} | ${r.cpuMsPer1000.toFixed(0)} | ${r.paced?.ratePerSecond.toFixed(0)}, ${r.paced?.p50.toFixed(1)} / ${r.paced?.p99.toFixed(1)} | ${acked} | ${r.delivered}${r.name === 'kots-bridge' ? ' in Kafka' : ' at subscriber'} | ${Math.max(0, acked - r.delivered)} |\n`,
   );
 }
-process.stdout.write(`\nbridge / Mosquitto QoS 1 rate: ${(bridge.load.ratePerSecond / mosquitto.load.ratePerSecond).toFixed(2)}x; bridge PUBACK p99 at ${(mosquitto.load.ratePerSecond * PACED).toFixed(0)} readings/s (${PACED} x Mosquitto's max): ${bridge.paced?.p99.toFixed(1)} ms\n`);
+process.stdout.write(
+  `\nbridge / Mosquitto QoS 1 rate: ${(bridge.load.ratePerSecond / mosquitto.load.ratePerSecond).toFixed(2)}x; bridge PUBACK p99 at ${(mosquitto.load.ratePerSecond * PACED).toFixed(0)} readings/s (${PACED} x Mosquitto's max): ${bridge.paced?.p99.toFixed(1)} ms\n`,
+);
 process.exit(0);

@@ -129,11 +129,14 @@ class Service {
     child.kill(signal);
     await exited;
   }
-
 }
 
 /** Runs a one-shot kots command to its end; resolves with its exit code and output. */
-function runKots(args: string[], env: Record<string, string>, onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+function runKots(
+  args: string[],
+  env: Record<string, string>,
+  onStart?: (child: ChildProcess) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(NODE, [KOTS, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -200,7 +203,9 @@ function takenBy(spoolDir: string): number {
   if (!existsSync(spoolDir)) return 0;
   const head = Number((existsSync(join(spoolDir, 'head')) ? readFileSync(join(spoolDir, 'head'), 'utf8') : '1').trim()) || 1;
   let last = head - 1;
-  const segments = readdirSync(spoolDir).filter((n) => n.endsWith('.seg')).sort();
+  const segments = readdirSync(spoolDir)
+    .filter((n) => n.endsWith('.seg'))
+    .sort();
   const newest = segments.at(-1);
   if (newest) {
     for (const line of readFileSync(join(spoolDir, newest), 'utf8').split('\n')) {
@@ -221,7 +226,10 @@ class WeatherTap {
   records = 0;
   private consumer;
 
-  constructor(brokers: string[], private readonly topic: string) {
+  constructor(
+    brokers: string[],
+    private readonly topic: string,
+  ) {
     // kafkajs gives up after its retries and then restarts the consumer (restartOnFailure), which is what a Kafka outage needs.
     const kafka = new Kafka({ clientId: 'kots-chaos-tap', brokers, logLevel: logLevel.NOTHING, retry: { retries: 10, maxRetryTime: 5000 } });
     this.consumer = kafka.consumer({ groupId: `kots-chaos-tap-${Date.now()}`, sessionTimeout: 30_000 });
@@ -304,7 +312,12 @@ cleanups.push(() => minio.stop().catch(() => undefined));
 await Promise.all([kafkaServer.start(), minio.start()]);
 const bucket = 'kots-chaos';
 {
-  const s3 = new S3Client({ endpoint: minio.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: MINIO.user, secretAccessKey: MINIO.password } });
+  const s3 = new S3Client({
+    endpoint: minio.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: MINIO.user, secretAccessKey: MINIO.password },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   s3.destroy();
 }
@@ -312,9 +325,10 @@ const bucket = 'kots-chaos';
 const registryFile = join(work, 'registry.yaml');
 await writeRegistryFile(registryFile, {
   devices: await Promise.all(
-    [...AGENTS.map((a) => ({ id: a.id, city: slugOf(a.city.name), cityName: a.city.name, secret: a.secret })), { id: HOSTILE_DEVICE.id, city: HOSTILE_DEVICE.city.slug, cityName: HOSTILE_DEVICE.city.name, secret: HOSTILE_DEVICE.secret }].map(
-      async ({ secret, ...d }) => ({ ...d, hash: await hashCredential(secret, COST) }),
-    ),
+    [
+      ...AGENTS.map((a) => ({ id: a.id, city: slugOf(a.city.name), cityName: a.city.name, secret: a.secret })),
+      { id: HOSTILE_DEVICE.id, city: HOSTILE_DEVICE.city.slug, cityName: HOSTILE_DEVICE.city.name, secret: HOSTILE_DEVICE.secret },
+    ].map(async ({ secret, ...d }) => ({ ...d, hash: await hashCredential(secret, COST) })),
   ),
 });
 
@@ -325,7 +339,13 @@ writeFileSync(
   configFile,
   stringify({
     log: { level: 'warn' },
-    kafka: { brokers: kafkaServer.brokers, weatherTopic: 'weather-chaos', deadLetterTopic: 'weather.dlq-chaos', eventsTopic: 'surreal-events-chaos', partitions: 3 },
+    kafka: {
+      brokers: kafkaServer.brokers,
+      weatherTopic: 'weather-chaos',
+      deadLetterTopic: 'weather.dlq-chaos',
+      eventsTopic: 'surreal-events-chaos',
+      partitions: 3,
+    },
     lake: { kind: 's3', endpoint: minio.endpoint, bucket, region: 'us-east-1' },
     duckdb: { extensionDirectory: extensionDir },
     bridge: { host: '127.0.0.1', port: bridgePort, registryFile, metricsPort, maxPayloadBytes, maxMessagesPerMinute: 6_000_000, rateBurst: 100_000 },
@@ -333,7 +353,13 @@ writeFileSync(
   }),
 );
 // A SIGKILLed consolidation leaves its days' leases behind; the next run takes them over once they expire (5 s here, 600 s by default).
-const serviceEnv = { KOTS_CONFIG: configFile, AWS_ACCESS_KEY_ID: MINIO.user, AWS_SECRET_ACCESS_KEY: MINIO.password, KOTS_LOG_LEVEL: 'warn', KOTS_CONSOLIDATE_LEASE_SECONDS: '5' };
+const serviceEnv = {
+  KOTS_CONFIG: configFile,
+  AWS_ACCESS_KEY_ID: MINIO.user,
+  AWS_SECRET_ACCESS_KEY: MINIO.password,
+  KOTS_LOG_LEVEL: 'warn',
+  KOTS_CONSOLIDATE_LEASE_SECONDS: '5',
+};
 const config = loadConfig({ file: configFile, env: serviceEnv });
 
 const bridge = new Service('bridge', ['bridge'], serviceEnv);
@@ -408,7 +434,16 @@ interface Row {
   seconds: number;
 }
 const rows: Row[] = [];
-const HEAD = ['fault', 'taken by agents', 'distinct in weather', 'distinct in lake', 'duplicates in lake', 'bridge peak RSS', 'consumer peak RSS', 'caught up in'];
+const HEAD = [
+  'fault',
+  'taken by agents',
+  'distinct in weather',
+  'distinct in lake',
+  'duplicates in lake',
+  'bridge peak RSS',
+  'consumer peak RSS',
+  'caught up in',
+];
 const WIDTHS = [34, 10, 12, 11, 12, 11, 11, 10];
 const table = () => new Table({ head: HEAD, colWidths: WIDTHS, wordWrap: true, style: { head: [], border: [] } });
 const cells = (r: Row) => [r.fault, r.taken, r.weather, r.lake, r.duplicates, mib(r.bridgeRss), mib(r.consumerRss), `${r.seconds} s`];
@@ -417,7 +452,10 @@ function lakeFilter(taken: Map<string, number>): string {
   return [...taken].map(([device, seq]) => `(device_id = '${device}' AND seq BETWEEN 1 AND ${seq})`).join(' OR ');
 }
 
-async function lakeCount(view: 'raw_readings' | 'consolidated_readings', taken: Map<string, number>): Promise<{ ids: number; rows: number; allRows: number; allIds: number }> {
+async function lakeCount(
+  view: 'raw_readings' | 'consolidated_readings',
+  taken: Map<string, number>,
+): Promise<{ ids: number; rows: number; allRows: number; allIds: number }> {
   const db = await openLakeDatabase(config);
   try {
     const reader = await db.connection.runAndReadAll(
@@ -480,7 +518,9 @@ async function fault(name: string, act: () => Promise<void>): Promise<void> {
   await row(name, at);
 }
 
-say(`pipeline up: ${agents.length} agents (a reading every 0.5-1.5 s each) -> relay :${relayPort} -> bridge :${bridgePort} -> Kafka ${kafkaServer.brokers[0]} -> consumer -> ${minio.endpoint}/${bucket}`);
+say(
+  `pipeline up: ${agents.length} agents (a reading every 0.5-1.5 s each) -> relay :${relayPort} -> bridge :${bridgePort} -> Kafka ${kafkaServer.brokers[0]} -> consumer -> ${minio.endpoint}/${bucket}`,
+);
 await sleep(15_000);
 await fault('none (steady state, 15 s)', async () => undefined);
 
@@ -516,7 +556,9 @@ await fault('SIGKILL a consolidation', async () => {
     });
     setTimeout(() => child.kill('SIGKILL'), 20_000);
   });
-  say(`  consolidation ${result.signal === 'SIGKILL' ? 'killed mid-run' : `ended by itself (${result.code})`}: ${result.output.split('\n').filter(Boolean).length} lines of output`);
+  say(
+    `  consolidation ${result.signal === 'SIGKILL' ? 'killed mid-run' : `ended by itself (${result.code})`}: ${result.output.split('\n').filter(Boolean).length} lines of output`,
+  );
 });
 
 await fault(`Kafka stopped ${KAFKA_OUTAGE_S} s`, async () => {
@@ -537,7 +579,18 @@ await fault(`broker unreachable ${BROKER_OUTAGE_S} s`, async () => {
   await relay.open();
 });
 
-const hostile = { sent: 0, acked: 0, reconnects: 0, oversizeClosed: 0, dlqBefore: 0, dlqAfter: 0, weatherFromHostile: 0, bridgePid: 0, bridgeAlive: false, seconds: 0 };
+const hostile = {
+  sent: 0,
+  acked: 0,
+  reconnects: 0,
+  oversizeClosed: 0,
+  dlqBefore: 0,
+  dlqAfter: 0,
+  weatherFromHostile: 0,
+  bridgePid: 0,
+  bridgeAlive: false,
+  seconds: 0,
+};
 /** Per kind of hostile payload: sent, and acknowledged by the bridge (PUBACK). */
 const hostileKinds = new Map<string, { sent: number; acked: number }>();
 let bridgeSaidBefore = new Map<string, number>();
@@ -550,11 +603,16 @@ await fault(`${HOSTILE.toLocaleString('en')} hostile payloads`, async () => {
   await sendHostile(payloads);
   hostile.seconds = Math.round((Date.now() - t0) / 1000);
   hostile.bridgeAlive = bridge.pid === hostile.bridgePid && bridge.alive;
-  await waitUntil('the dead-letter topic to settle', async () => {
-    const before = hostile.dlqAfter;
-    hostile.dlqAfter = await topicEnd(config.kafka.deadLetterTopic);
-    return before === hostile.dlqAfter;
-  }, 60_000, 3000);
+  await waitUntil(
+    'the dead-letter topic to settle',
+    async () => {
+      const before = hostile.dlqAfter;
+      hostile.dlqAfter = await topicEnd(config.kafka.deadLetterTopic);
+      return before === hostile.dlqAfter;
+    },
+    60_000,
+    3000,
+  );
   hostile.weatherFromHostile = [...(tap.seen.get(HOSTILE_DEVICE.id)?.values() ?? [])].reduce((n, ids) => n + ids.size, 0);
 });
 
@@ -579,7 +637,15 @@ async function sendHostile(payloads: HostilePayload[]): Promise<void> {
   };
   const small = payloads.filter((p) => p.bytes.length <= maxPayloadBytes);
   const big = payloads.filter((p) => p.bytes.length > maxPayloadBytes);
-  const login = () => mqtt.connectAsync(`mqtt://127.0.0.1:${relayPort}`, { clientId: HOSTILE_DEVICE.id, username: HOSTILE_DEVICE.id, password: HOSTILE_DEVICE.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 });
+  const login = () =>
+    mqtt.connectAsync(`mqtt://127.0.0.1:${relayPort}`, {
+      clientId: HOSTILE_DEVICE.id,
+      username: HOSTILE_DEVICE.id,
+      password: HOSTILE_DEVICE.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+    });
   // One promise per connection that settles (false: not acknowledged) when the bridge closes it.
   const connect = async () => {
     const c = await login();
@@ -596,7 +662,13 @@ async function sendHostile(payloads: HostilePayload[]): Promise<void> {
     hostile.sent += batch.length;
     const { c, closed } = client;
     const results = await Promise.all(
-      batch.map((payload) => Promise.race([new Promise<boolean>((resolve) => c.publish(topic, payload.bytes, { qos: 1 }, (error) => resolve(!error))), closed, sleep(30_000).then(() => false)])),
+      batch.map((payload) =>
+        Promise.race([
+          new Promise<boolean>((resolve) => c.publish(topic, payload.bytes, { qos: 1 }, (error) => resolve(!error))),
+          closed,
+          sleep(30_000).then(() => false),
+        ]),
+      ),
     );
     for (const [n, payload] of batch.entries()) tally(payload.kind, results[n] ?? false);
     hostile.acked += results.filter(Boolean).length;
@@ -629,8 +701,14 @@ say(`  by kind (sent/acknowledged): ${[...hostileKinds].map(([kind, k]) => `${ki
 const bridgeSaid = [...bridge.said].map(([msg, n]) => [msg, n - (bridgeSaidBefore.get(msg) ?? 0)] as const).filter(([, n]) => n > 0);
 say(`  the bridge logged meanwhile: ${bridgeSaid.map(([msg, n]) => `${n}× "${msg}"`).join('; ') || 'nothing'}`);
 const loss = rows.filter((r) => r.weather !== r.taken || r.lake !== r.taken || r.duplicates !== 0);
-say(`restarts: bridge ${bridge.restarts}, consumer ${consumer.restarts}; ${tap.records} records read from weather; total ${Math.round((Date.now() - started) / 1000)} s`);
+say(
+  `restarts: bridge ${bridge.restarts}, consumer ${consumer.restarts}; ${tap.records} records read from weather; total ${Math.round((Date.now() - started) / 1000)} s`,
+);
 say(`command: npm run chaos${quick ? ' -- --quick' : ''}`);
-say(loss.length === 0 && hostile.bridgeAlive ? 'result: nothing lost, no duplicates, the bridge survived' : `result: FAILED (${loss.map((r) => r.fault).join('; ') || 'bridge did not survive'})`);
+say(
+  loss.length === 0 && hostile.bridgeAlive
+    ? 'result: nothing lost, no duplicates, the bridge survived'
+    : `result: FAILED (${loss.map((r) => r.fault).join('; ') || 'bridge did not survive'})`,
+);
 await cleanUp();
 process.exit(loss.length === 0 && hostile.bridgeAlive ? 0 : 1);

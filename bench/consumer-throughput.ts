@@ -46,7 +46,9 @@ for (let done = 0; done < total; done += perSlice) {
   bytes += slice.reduce((n, r) => n + JSON.stringify(r).length, 0);
   await produceReadings(config.kafka.brokers, config.kafka.weatherTopic, slice);
 }
-console.log(`topic ${config.kafka.weatherTopic}: ${total} readings, ${(bytes / 1e6).toFixed(1)} MB of JSON, 3 partitions, ${cities} cities, ${Math.round(total / cities / 144)} simulated days`);
+console.log(
+  `topic ${config.kafka.weatherTopic}: ${total} readings, ${(bytes / 1e6).toFixed(1)} MB of JSON, 3 partitions, ${cities} cities, ${Math.round(total / cities / 144)} simulated days`,
+);
 
 // Reference: a bare kafkajs consumer that only reads.
 let referenceRate: number;
@@ -73,7 +75,9 @@ let referenceCpu: number;
   await consumer.disconnect();
   referenceRate = total / seconds;
   referenceCpu = (cpu.user + cpu.system) / total;
-  console.log(`reference, kafkajs read only:        ${Math.round(referenceRate).toLocaleString('en')} records/s (${seconds.toFixed(1)} s), CPU ${referenceCpu.toFixed(0)} µs a record`);
+  console.log(
+    `reference, kafkajs read only:        ${Math.round(referenceRate).toLocaleString('en')} records/s (${seconds.toFixed(1)} s), CPU ${referenceCpu.toFixed(0)} µs a record`,
+  );
 }
 
 // kots consumer: Kafka -> events -> Parquet -> S3 -> commit, in its own process.
@@ -120,7 +124,9 @@ let referenceCpu: number;
   }
   const seconds = (performance.now() - started) / 1000;
   const mib = (name: string) => `${(metric(text, name) / 2 ** 20).toFixed(0)} MiB`;
-  console.log(`consumer memory at the end: resident ${mib('process_resident_memory_bytes')}, V8 heap ${mib('nodejs_heap_size_total_bytes')} (used ${mib('nodejs_heap_size_used_bytes')}), external ${mib('nodejs_external_memory_bytes')}`);
+  console.log(
+    `consumer memory at the end: resident ${mib('process_resident_memory_bytes')}, V8 heap ${mib('nodejs_heap_size_total_bytes')} (used ${mib('nodejs_heap_size_used_bytes')}), external ${mib('nodejs_external_memory_bytes')}`,
+  );
   const peakRss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.child.pid}/status`, 'utf8'))![1]) * 1024;
   // CPU seconds the consumer spent (all its threads, DuckDB's included) while it worked: on a shared machine a steadier figure than the wall time.
   const cpuSeconds = metric(atFullBatches, 'process_cpu_seconds_total') - metric(first, 'process_cpu_seconds_total');
@@ -137,7 +143,11 @@ let referenceCpu: number;
     `consumer CPU: ${cpuSeconds.toFixed(1)} s, ${((cpuSeconds * 1e6) / fullBatches).toFixed(0)} µs a record; ` +
       `${batches} batches, ${(metric(text, 'kots_consumer_batch_write_seconds_sum') / batches).toFixed(2)} s to write one on average`,
   );
-  console.log(`ratio: ${(rate / referenceRate).toFixed(2)}x the bare read's rate; it spends ${((cpuSeconds * 1e6) / fullBatches / referenceCpu).toFixed(1)}x its CPU a record`);
+  console.log(
+    `ratio: ${(rate / referenceRate).toFixed(2)}x the bare read's rate; it spends ${((cpuSeconds * 1e6) / fullBatches / referenceCpu).toFixed(1)}x its CPU a record`,
+  );
 }
-console.log(`command: . scripts/servers/env.sh && npx tsx bench/consumer-throughput.ts ${total}${nodeOptions.length ? ` --node-options "${nodeOptions.join(' ')}"` : ''}`);
+console.log(
+  `command: . scripts/servers/env.sh && npx tsx bench/consumer-throughput.ts ${total}${nodeOptions.length ? ` --node-options "${nodeOptions.join(' ')}"` : ''}`,
+);
 process.exit(0);

@@ -30,7 +30,24 @@ function validReading(device: HostileDevice, seq: number): Record<string, unknow
 }
 
 /** Dotted paths of a reading's fields, for wrong types and huge numbers. */
-const FIELDS = ['v', 'id', 'device_id', 'city', 'city.slug', 'city.name', 'source', 'seq', 'observed_at', 'weather', 'weather.main', 'weather.main.temp', 'weather.wind.speed', 'weather.weather', 'weather.dt', 'weather.timezone'] as const;
+const FIELDS = [
+  'v',
+  'id',
+  'device_id',
+  'city',
+  'city.slug',
+  'city.name',
+  'source',
+  'seq',
+  'observed_at',
+  'weather',
+  'weather.main',
+  'weather.main.temp',
+  'weather.wind.speed',
+  'weather.weather',
+  'weather.dt',
+  'weather.timezone',
+] as const;
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
@@ -51,32 +68,47 @@ function arbitraries(device: HostileDevice): Record<HostileKind, fc.Arbitrary<Bu
       const close = open === '[' ? ']' : '}';
       return withLeadingMembers(r, `"extra":${open.repeat(depth)}1${close.repeat(depth)}`);
     }),
-    'huge-number': fc.tuple(reading, fc.constantFrom(...FIELDS), fc.constantFrom('1e308', '-1e308', '1e999', '123456789012345678901234567890', '9007199254740993', '-0', '1e-400')).map(([r, field, number]) => {
-      const marker = '"__HUGE__"';
-      setPath(r, field, '__HUGE__');
-      return Buffer.from(JSON.stringify(r).replace(marker, number));
-    }),
+    'huge-number': fc
+      .tuple(
+        reading,
+        fc.constantFrom(...FIELDS),
+        fc.constantFrom('1e308', '-1e308', '1e999', '123456789012345678901234567890', '9007199254740993', '-0', '1e-400'),
+      )
+      .map(([r, field, number]) => {
+        const marker = '"__HUGE__"';
+        setPath(r, field, '__HUGE__');
+        return Buffer.from(JSON.stringify(r).replace(marker, number));
+      }),
     'wrong-type': fc.tuple(reading, fc.constantFrom(...FIELDS), fc.jsonValue({ maxDepth: 3 })).map(([r, field, value]) => {
       setPath(r, field, value);
       return text(r);
     }),
-    'proto-key': fc.tuple(reading, fc.constantFrom('__proto__', 'constructor', 'prototype'), fc.constantFrom('', 'city.', 'weather.', 'weather.main.'), fc.jsonValue({ maxDepth: 2 })).map(([r, key, at, value]) => {
-      const member = `"${key}":${key === 'constructor' ? JSON.stringify({ prototype: { polluted: value } }) : JSON.stringify(value ?? null)}`;
-      if (at === '') return withLeadingMembers(r, member);
-      const path = at.slice(0, -1);
-      const marker = '"__PROTO_MARKER__":0';
-      setPath(r, `${path}.__PROTO_MARKER__`, 0);
-      return Buffer.from(JSON.stringify(r).replace(marker, member));
-    }),
+    'proto-key': fc
+      .tuple(
+        reading,
+        fc.constantFrom('__proto__', 'constructor', 'prototype'),
+        fc.constantFrom('', 'city.', 'weather.', 'weather.main.'),
+        fc.jsonValue({ maxDepth: 2 }),
+      )
+      .map(([r, key, at, value]) => {
+        const member = `"${key}":${key === 'constructor' ? JSON.stringify({ prototype: { polluted: value } }) : JSON.stringify(value ?? null)}`;
+        if (at === '') return withLeadingMembers(r, member);
+        const path = at.slice(0, -1);
+        const marker = '"__PROTO_MARKER__":0';
+        setPath(r, `${path}.__PROTO_MARKER__`, 0);
+        return Buffer.from(JSON.stringify(r).replace(marker, member));
+      }),
     'other-device': fc.tuple(reading, fc.constantFrom(...device.others), fc.boolean()).map(([r, other, duplicated]) => {
       if (!duplicated) return text({ ...r, device_id: other });
       // A second device_id key: first another device's, last the topic's own.
       return withLeadingMembers(r, `"device_id":${JSON.stringify(other)}`);
     }),
-    'markup-city': fc.tuple(reading, fc.constantFrom('<!channel>', '<http://evil.example|click>', '*urgent*', '<script>alert(1)</script>', '&lt;b&gt;', 'Kochi\u202e')).map(([r, markup]) => {
-      (r.city as { name: string }).name = `${markup} ${device.city.name}`;
-      return text(r);
-    }),
+    'markup-city': fc
+      .tuple(reading, fc.constantFrom('<!channel>', '<http://evil.example|click>', '*urgent*', '<script>alert(1)</script>', '&lt;b&gt;', 'Kochi\u202e'))
+      .map(([r, markup]) => {
+        (r.city as { name: string }).name = `${markup} ${device.city.name}`;
+        return text(r);
+      }),
     oversize: fc.tuple(reading, fc.integer({ min: device.maxPayloadBytes + 2048, max: device.maxPayloadBytes * 4 })).map(([r, size]) => {
       (r as Record<string, unknown>).padding = 'x'.repeat(size);
       return text(r);

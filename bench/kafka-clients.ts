@@ -41,7 +41,11 @@ interface ClientUnderTest {
 const kafkajs: ClientUnderTest = {
   name: 'kafkajs 2.2.4',
   async produce(topic, batches) {
-    const producer = new Kafka({ clientId: 'bench-kafkajs', brokers: KAFKA, logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = new Kafka({ clientId: 'bench-kafkajs', brokers: KAFKA, logLevel: logLevel.NOTHING }).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     for (const batch of batches) await producer.sendBatch({ topicMessages: [{ topic, messages: batch }], acks: -1 });
     await producer.disconnect();
@@ -70,7 +74,14 @@ const platformatic: ClientUnderTest = {
     const { Producer } = await import('@platformatic/kafka');
     const producer = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: KAFKA, idempotent: true, acks: -1 });
     for (const batch of batches) {
-      await producer.send({ messages: batch.map((m) => ({ topic, key: Buffer.from(m.key), value: m.value, headers: new Map(Object.entries(m.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) })) });
+      await producer.send({
+        messages: batch.map((m) => ({
+          topic,
+          key: Buffer.from(m.key),
+          value: m.value,
+          headers: new Map(Object.entries(m.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
+        })),
+      });
     }
     await producer.close();
   },
@@ -185,8 +196,12 @@ for (const client of clients) {
   const produced = await timed(() => client.produce(topic, work));
   process.stdout.write(`  ${client.name}: consuming ${RECORDS}...\n`);
   const consumed = await timed(() => client.consume(topic, RECORDS));
-  rows.push(`| ${client.name} | ${produced.perSecond.toFixed(0)} | ${produced.cpuMsPer1000.toFixed(1)} | ${consumed.perSecond.toFixed(0)} | ${consumed.cpuMsPer1000.toFixed(1)} |`);
+  rows.push(
+    `| ${client.name} | ${produced.perSecond.toFixed(0)} | ${produced.cpuMsPer1000.toFixed(1)} | ${consumed.perSecond.toFixed(0)} | ${consumed.cpuMsPer1000.toFixed(1)} |`,
+  );
 }
 process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${cpus().length} cores; a shared machine: compare the rows of this run)\n`);
-process.stdout.write(`| client | produce records/s (idempotent, acks=all, batches of ${BATCH}) | CPU ms / 1,000 produced | consume records/s | CPU ms / 1,000 consumed |\n|---|---|---|---|---|\n${rows.join('\n')}\n`);
+process.stdout.write(
+  `| client | produce records/s (idempotent, acks=all, batches of ${BATCH}) | CPU ms / 1,000 produced | consume records/s | CPU ms / 1,000 consumed |\n|---|---|---|---|---|\n${rows.join('\n')}\n`,
+);
 process.exit(0);

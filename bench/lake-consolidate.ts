@@ -34,8 +34,14 @@ const option = (name: string, fallback: string) => {
 const READINGS = Number(option('readings', '10000000'));
 const DAYS = 30;
 const CITIES = [
-  ['takamatsu', 'Takamatsu', 32400], ['nakano-tokyo', 'Nakano', 32400], ['kochi', 'Kochi', 32400], ['reykjavik', 'Reykjavik', 0],
-  ['cairo', 'Cairo', 7200], ['singapore', 'Singapore', 28800], ['buenos-aires', 'Buenos Aires', -10800], ['yakutsk', 'Yakutsk', 32400],
+  ['takamatsu', 'Takamatsu', 32400],
+  ['nakano-tokyo', 'Nakano', 32400],
+  ['kochi', 'Kochi', 32400],
+  ['reykjavik', 'Reykjavik', 0],
+  ['cairo', 'Cairo', 7200],
+  ['singapore', 'Singapore', 28800],
+  ['buenos-aires', 'Buenos Aires', -10800],
+  ['yakutsk', 'Yakutsk', 32400],
 ] as const;
 const FILES_PER_DAY = 4;
 const DUPLICATE_SHARE = 0.05;
@@ -107,13 +113,19 @@ async function generate(root: string): Promise<{ rawRows: number; files: number 
            'weather' AS kafka_topic, ci % 3 AS kafka_partition, (ci * ${perCity} + n)::BIGINT AS kafka_offset, ts AS kafka_timestamp,
            strftime(ts, '%Y-%m-%d') AS date, slug AS city, (n * ${FILES_PER_DAY * DAYS} // ${perCity}) % ${FILES_PER_DAY} AS file_no
     FROM w`);
-  await c.run(`UPDATE readings_src SET event_name = CASE event_id WHEN 1 THEN 'The Cat Whisperer' WHEN 2 THEN 'The Two Moons Appearance' WHEN 5 THEN 'The Oedipus Prophecy' WHEN 8 THEN 'The Music of the Wind' WHEN 10 THEN 'The Talking Crow' ELSE 'None' END`);
+  await c.run(
+    `UPDATE readings_src SET event_name = CASE event_id WHEN 1 THEN 'The Cat Whisperer' WHEN 2 THEN 'The Two Moons Appearance' WHEN 5 THEN 'The Oedipus Prophecy' WHEN 8 THEN 'The Music of the Wind' WHEN 10 THEN 'The Talking Crow' ELSE 'None' END`,
+  );
   // A crashed consumer writes some rows again in another file: 5% of the rows, in a fifth file per day.
   await c.run(`INSERT INTO readings_src SELECT * REPLACE (${FILES_PER_DAY} AS file_no) FROM readings_src WHERE hash(id) % 100 < ${DUPLICATE_SHARE * 100}`);
   const columns = WEATHER_COLUMNS.map(([name]) => name).join(', ');
   const staging = join(root, 'staging');
-  await c.run(`COPY (SELECT ${columns}, date, city, file_no FROM readings_src) TO '${staging}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, city, file_no))`);
-  const offsets = (await c.runAndReadAll(`SELECT date, city, file_no, min(kafka_partition), min(kafka_offset), max(kafka_offset) FROM readings_src GROUP BY ALL`)).getRows();
+  await c.run(
+    `COPY (SELECT ${columns}, date, city, file_no FROM readings_src) TO '${staging}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, city, file_no))`,
+  );
+  const offsets = (
+    await c.runAndReadAll(`SELECT date, city, file_no, min(kafka_partition), min(kafka_offset), max(kafka_offset) FROM readings_src GROUP BY ALL`)
+  ).getRows();
   const rawRows = Number((await c.runAndReadAll('SELECT count(*) FROM readings_src')).getRows()[0]![0]);
   c.closeSync();
   instance.closeSync();
@@ -135,9 +147,13 @@ async function timeQueries(root: string, label: string): Promise<void> {
   const config = loadConfig({ env: { KOTS_LAKE_PATH: root } });
   const dir = fileURLToPath(new URL('../analysis/', import.meta.url));
   const [db, openMs] = await time(() => openLakeDatabase(config));
-  console.log(`  ${label}: views opened in ${seconds(openMs)} (${db.snapshot.settledParts.length} consolidated parts, ${db.snapshot.pendingRaw.length} raw files pending)`);
+  console.log(
+    `  ${label}: views opened in ${seconds(openMs)} (${db.snapshot.settledParts.length} consolidated parts, ${db.snapshot.pendingRaw.length} raw files pending)`,
+  );
   try {
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()) {
       const sql = readFileSync(join(dir, file), 'utf8');
       const [rows, ms] = await time(async () => (await db.connection.runAndReadAll(sql)).currentRowCount);
       console.log(`    ${file.padEnd(22)} ${seconds(ms).padStart(8)}  CPU ${seconds(lastCpuMs).padStart(7)}  (${rows} rows)`);
@@ -172,7 +188,9 @@ async function reuse(root: string): Promise<{ rawRows: number; files: number }> 
   rmSync(join(root, 'consolidated'), { recursive: true, force: true });
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
-  const [[rows, files]] = (await c.runAndReadAll(`SELECT sum(num_rows), count(*) FROM parquet_file_metadata('${root}/raw/weather/*/*/*.parquet')`)).getRows() as [[bigint, bigint]];
+  const [[rows, files]] = (
+    await c.runAndReadAll(`SELECT sum(num_rows), count(*) FROM parquet_file_metadata('${root}/raw/weather/*/*/*.parquet')`)
+  ).getRows() as [[bigint, bigint]];
   c.closeSync();
   instance.closeSync();
   return { rawRows: Number(rows), files: Number(files) };
@@ -181,16 +199,23 @@ async function reuse(root: string): Promise<{ rawRows: number; files: number }> 
 const reused = args.includes('--reuse');
 const root = reused ? option('reuse', '') : args.includes('--keep') ? option('keep', '') : mkdtempSync(join(tmpdir(), 'kots-bench-lake-'));
 mkdirSync(root, { recursive: true });
-console.log(`kots lake bench: ${reused ? 'reused raw lake' : `${READINGS.toLocaleString('en-US')} readings`}, ${CITIES.length} cities × ${DAYS} days, ${cpus().length} cores, lake ${root}`);
+console.log(
+  `kots lake bench: ${reused ? 'reused raw lake' : `${READINGS.toLocaleString('en-US')} readings`}, ${CITIES.length} cities × ${DAYS} days, ${cpus().length} cores, lake ${root}`,
+);
 try {
   const [{ rawRows, files }, genMs] = await time(() => (reused ? reuse(root) : generate(root)));
-  console.log(`${reused ? 'found' : 'generated'} ${rawRows.toLocaleString('en-US')} raw rows (${(DUPLICATE_SHARE * 100).toFixed(0)}% written twice) in ${files} raw files: ${seconds(genMs)}`);
+  console.log(
+    `${reused ? 'found' : 'generated'} ${rawRows.toLocaleString('en-US')} raw rows (${(DUPLICATE_SHARE * 100).toFixed(0)}% written twice) in ${files} raw files: ${seconds(genMs)}`,
+  );
 
   if (args.includes('--raw-queries')) await timeQueries(root, 'investigation queries over the RAW lake (de-duplicated on the fly)');
 
   const withReference = !args.includes('--no-reference');
   const [before, beforeCpu] = withReference ? await reference(root, join(root, 'reference')) : [0, 0];
-  if (withReference) console.log(`reference (one DuckDB COPY … QUALIFY … PARTITION_BY (date, city), same threads), before kots: ${seconds(before)} (CPU ${seconds(beforeCpu)}), ${perSecond(rawRows, before)} raw rows read`);
+  if (withReference)
+    console.log(
+      `reference (one DuckDB COPY … QUALIFY … PARTITION_BY (date, city), same threads), before kots: ${seconds(before)} (CPU ${seconds(beforeCpu)}), ${perSecond(rawRows, before)} raw rows read`,
+    );
 
   const config = loadConfig({ env: { KOTS_LAKE_PATH: root } });
   const lake = new LocalLake(root);
@@ -216,7 +241,10 @@ try {
       `${perSecond(readings, consolidateMs)} readings written, CPU ${seconds(consolidateCpu)} (${readings.toLocaleString('en-US')} readings; verified by row counts, parts' footers read back)`,
   );
   const referenceMs = (before + after) / 2;
-  if (withReference) console.log(`ratio kots / reference (raw rows/s, reference = mean of the two runs): ${(referenceMs / consolidateMs).toFixed(2)}x wall, ${((beforeCpu + afterCpu) / 2 / consolidateCpu).toFixed(2)}x CPU`);
+  if (withReference)
+    console.log(
+      `ratio kots / reference (raw rows/s, reference = mean of the two runs): ${(referenceMs / consolidateMs).toFixed(2)}x wall, ${((beforeCpu + afterCpu) / 2 / consolidateCpu).toFixed(2)}x CPU`,
+    );
 
   await timeQueries(root, 'investigation queries over the CONSOLIDATED lake');
 } finally {

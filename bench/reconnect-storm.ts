@@ -84,7 +84,18 @@ class StormDevice {
       const delay = Math.random() * Math.min(30_000, 500 * 2 ** this.attempt++);
       setTimeout(() => this.connect(), delay);
     });
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: id, keepalive: 0, username: id, password: Buffer.from(secret) }));
+    socket.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId: id,
+        keepalive: 0,
+        username: id,
+        password: Buffer.from(secret),
+      }),
+    );
   }
 
   close(): void {
@@ -129,7 +140,9 @@ async function storm(hashName: string, count: number, hash: (secret: string) => 
       await sleep(50);
     }
     const first = await allBack(devices, t0, 600_000);
-    process.stdout.write(`  ${hashName}: ${count} devices connected and published in ${first.at(-1)!.toFixed(1)} s; killing the bridge (SIGKILL) and starting it again\n`);
+    process.stdout.write(
+      `  ${hashName}: ${count} devices connected and published in ${first.at(-1)!.toFixed(1)} s; killing the bridge (SIGKILL) and starting it again\n`,
+    );
     await stop(bridge.child, 'SIGKILL');
     for (const d of devices) d.backAt = undefined;
     t0 = performance.now();
@@ -150,10 +163,16 @@ const fast = await storm('hmac-sha256', DEVICES, async (secret) => hashDeviceCre
 const slow = await storm('scrypt ln=14', SCRYPT_DEVICES, (secret) => hashCredential(secret));
 const q = (r: StormResult, p: number) => r.backSeconds[Math.min(r.backSeconds.length - 1, Math.floor(p * r.backSeconds.length))]!;
 process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${cpus().length} cores; a shared machine: compare the rows of this run)\n`);
-process.stdout.write('| device hash | devices | first connect of all | bridge restart (spawn to /healthz) | back and published, from the spawn: p50 / p99 / all | all back, from /healthz | readings in Kafka (2 per device) |\n|---|---|---|---|---|---|---|\n');
+process.stdout.write(
+  '| device hash | devices | first connect of all | bridge restart (spawn to /healthz) | back and published, from the spawn: p50 / p99 / all | all back, from /healthz | readings in Kafka (2 per device) |\n|---|---|---|---|---|---|---|\n',
+);
 for (const r of [fast, slow]) {
-  process.stdout.write(`| ${r.hash} | ${r.devices} | ${r.firstConnectSeconds.toFixed(1)} s | ${r.restartSeconds.toFixed(1)} s | ${q(r, 0.5).toFixed(1)} / ${q(r, 0.99).toFixed(1)} / ${r.backSeconds.at(-1)!.toFixed(1)} s | ${(r.backSeconds.at(-1)! - r.restartSeconds).toFixed(1)} s | ${r.inKafka} |\n`);
+  process.stdout.write(
+    `| ${r.hash} | ${r.devices} | ${r.firstConnectSeconds.toFixed(1)} s | ${r.restartSeconds.toFixed(1)} s | ${q(r, 0.5).toFixed(1)} / ${q(r, 0.99).toFixed(1)} / ${r.backSeconds.at(-1)!.toFixed(1)} s | ${(r.backSeconds.at(-1)! - r.restartSeconds).toFixed(1)} s | ${r.inKafka} |\n`,
+  );
 }
 const perDevice = slow.backSeconds.at(-1)! / slow.devices;
-process.stdout.write(`| scrypt ln=14, extrapolated | ${DEVICES} | | | all: about ${(perDevice * DEVICES).toFixed(0)} s (${(perDevice * 1000).toFixed(1)} ms a device, from the row above) | | |\n`);
+process.stdout.write(
+  `| scrypt ln=14, extrapolated | ${DEVICES} | | | all: about ${(perDevice * DEVICES).toFixed(0)} s (${(perDevice * 1000).toFixed(1)} ms a device, from the row above) | | |\n`,
+);
 process.exit(fast.backSeconds.at(-1)! - fast.restartSeconds <= 30 ? 0 : 1);

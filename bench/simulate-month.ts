@@ -28,7 +28,10 @@ const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).fi
 /** Runs the command and returns its output, wall time and CPU seconds (from /proc of the child, children included). */
 async function timed(args: string[]): Promise<{ output: string; wallMs: number; cpuSeconds: number }> {
   const started = Date.now();
-  const child = spawn('/bin/sh', ['-c', `${JSON.stringify(process.execPath)} ${args.map((a) => JSON.stringify(a)).join(' ')}; cat /proc/$$/stat >&2`], { cwd, env });
+  const child = spawn('/bin/sh', ['-c', `${JSON.stringify(process.execPath)} ${args.map((a) => JSON.stringify(a)).join(' ')}; cat /proc/$$/stat >&2`], {
+    cwd,
+    env,
+  });
   let output = '';
   let stat = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -36,7 +39,12 @@ async function timed(args: string[]): Promise<{ output: string; wallMs: number; 
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`${args.join(' ')} failed (${code}):\n${output}\n${stat}`);
   // /proc/<sh>/stat fields 16 and 17: CPU of waited-for children in clock ticks.
-  const fields = stat.trim().split('\n').at(-1)!.replace(/^.*\) /, '').split(' ');
+  const fields = stat
+    .trim()
+    .split('\n')
+    .at(-1)!
+    .replace(/^.*\) /, '')
+    .split(' ');
   const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString());
   return { output, wallMs: Date.now() - started, cpuSeconds: (Number(fields[13]) + Number(fields[14])) / ticks };
 }
@@ -62,11 +70,15 @@ try {
   const floor = floorMs();
   const simulated = /simulated ([\d,]+) readings of (\d+) cities.* in ([\d.]+) s \(([\d,]+) readings\/s\)/.exec(run.output);
   const consolidated = /consolidated .*: ([\d,]+) readings in (\d+) city-days, ([\d.]+) s/.exec(run.output);
-  process.stdout.write(`command: kots ${command.join(' ')} (fresh folder ${cwd}, no servers); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+  process.stdout.write(
+    `command: kots ${command.join(' ')} (fresh folder ${cwd}, no servers); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+  );
   process.stdout.write(`whole command: ${(run.wallMs / 1000).toFixed(1)} s wall, ${run.cpuSeconds.toFixed(1)} s CPU (target ≤ 60 s wall)\n`);
   process.stdout.write(`  simulation through the pipeline: ${simulated?.[3]} s for ${simulated?.[1]} readings (${simulated?.[4]} readings/s)\n`);
   process.stdout.write(`  consolidation: ${consolidated?.[3]} s for ${consolidated?.[2]} city-days\n`);
-  process.stdout.write(`reference, same run: simulator + rules alone, no pipeline: ${(floor.ms / 1000).toFixed(1)} s for ${floor.readings} readings; the pipeline takes ${(Number(simulated?.[3]) / (floor.ms / 1000)).toFixed(1)}× that\n`);
+  process.stdout.write(
+    `reference, same run: simulator + rules alone, no pipeline: ${(floor.ms / 1000).toFixed(1)} s for ${floor.readings} readings; the pipeline takes ${(Number(simulated?.[3]) / (floor.ms / 1000)).toFixed(1)}× that\n`,
+  );
   process.stdout.write(`kots challenge events:\n${events.output}`);
 } finally {
   rmSync(cwd, { recursive: true, force: true });

@@ -39,7 +39,12 @@ function refuse(code: number, label: string, reason: string): Refusal {
 }
 
 /** Decides a CONNECT. Without a registry every client is an anonymous device named by its client id. */
-export async function authenticate(registry: Registry | undefined, clientId: string, username: string | undefined, password: Buffer | undefined): Promise<Verdict> {
+export async function authenticate(
+  registry: Registry | undefined,
+  clientId: string,
+  username: string | undefined,
+  password: Buffer | undefined,
+): Promise<Verdict> {
   if (!registry) {
     return { ok: true, identity: { kind: 'device', id: clientId, city: undefined, hash: undefined } };
   }
@@ -51,7 +56,12 @@ export async function authenticate(registry: Registry | undefined, clientId: str
     const matches = await verifyCredential(secret, device.hash);
     if (!matches) return refuse(CONNACK.badUsernameOrPassword, 'bad_password', `wrong password for device ${username}`);
     if (device.revoked) return refuse(CONNACK.notAuthorized, 'revoked', `device ${username} is revoked`);
-    if (clientId !== device.id) return refuse(CONNACK.identifierRejected, 'client_id_mismatch', `device ${username} must connect with client id "${device.id}", not "${clientId.slice(0, 80)}"`);
+    if (clientId !== device.id)
+      return refuse(
+        CONNACK.identifierRejected,
+        'client_id_mismatch',
+        `device ${username} must connect with client id "${device.id}", not "${clientId.slice(0, 80)}"`,
+      );
     return { ok: true, identity: { kind: 'device', id: device.id, city: device.city, hash: device.hash } };
   }
   const user = registry.user(username);
@@ -60,7 +70,8 @@ export async function authenticate(registry: Registry | undefined, clientId: str
     if (!matches) return refuse(CONNACK.badUsernameOrPassword, 'bad_password', `wrong password for user ${username}`);
     if (user.revoked) return refuse(CONNACK.notAuthorized, 'revoked', `user ${username} is revoked`);
     // A user taking a device's client id would push that device off the broker.
-    if (registry.device(clientId)) return refuse(CONNACK.identifierRejected, 'client_id_mismatch', `user ${username} may not use device client id "${clientId}"`);
+    if (registry.device(clientId))
+      return refuse(CONNACK.identifierRejected, 'client_id_mismatch', `user ${username} may not use device client id "${clientId}"`);
     return { ok: true, identity: { kind: 'user', name: user.name, role: user.role, hash: user.hash } };
   }
   // A device's cost (fast hash), so unknown device ids look like known ones; a flood of CONNECTs under made-up
@@ -99,7 +110,11 @@ export function subscribeDenial(identity: Identity, filter: string): string | un
   const [city, device, kind] = [levels[2], levels[3], levels[4]];
   const exact = levels.length === 5 && !filter.includes('#');
   if (identity.kind === 'device') {
-    const ownConfig = exact && device === identity.id && kind === 'config' && (identity.city === undefined ? city !== undefined && city !== '+' && SLUG_PATTERN.test(city) : city === identity.city);
+    const ownConfig =
+      exact &&
+      device === identity.id &&
+      kind === 'config' &&
+      (identity.city === undefined ? city !== undefined && city !== '+' && SLUG_PATTERN.test(city) : city === identity.city);
     if (ownConfig) return undefined;
     return `device ${identity.id} may subscribe only to ${MQTT_TOPIC_ROOT}/${identity.city ?? '<city>'}/${identity.id}/config, not ${filter.slice(0, 120)}`;
   }

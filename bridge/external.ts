@@ -53,7 +53,11 @@ export async function startExternalBridge({ config, sink, logger, health }: Exte
   const metrics = new BridgeMetrics();
   const forwarder = new ReadingForwarder(sink, metrics, logger);
   const subscription = sharedSubscription(settings.shareGroup);
-  const prefix = settings.externalClientId ?? `kots-bridge-${hostname().replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 24)}`;
+  const prefix =
+    settings.externalClientId ??
+    `kots-bridge-${hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '')
+      .slice(0, 24)}`;
   let closing = false;
 
   const handle = async (topic: string, payload: Buffer): Promise<void> => {
@@ -132,7 +136,10 @@ export async function startExternalBridge({ config, sink, logger, health }: Exte
       client.subscribe(subscription, { qos: 1 }, (error, granted) => {
         const code = granted?.[0]?.qos;
         if (error || code === undefined || code >= 0x80) {
-          logger.error({ clientId, subscription, err: error ? errorMessage(error) : `reason code ${code}` }, 'the external broker refused the shared subscription');
+          logger.error(
+            { clientId, subscription, err: error ? errorMessage(error) : `reason code ${code}` },
+            'the external broker refused the shared subscription',
+          );
         } else logger.info({ clientId, subscription, sessionPresent: connack.sessionPresent }, 'subscribed on the external broker');
       });
     });
@@ -143,7 +150,8 @@ export async function startExternalBridge({ config, sink, logger, health }: Exte
     client.on('error', (error) => logger.warn({ clientId, url, err: error.message }, 'external broker connection error'));
   }
   await Promise.all(connectedOnce);
-  const metricsServer = settings.metricsPort === undefined ? undefined : await startMetricsServer(metrics, health ?? sinkHealthOf(sink), settings.metricsPort, settings.host);
+  const metricsServer =
+    settings.metricsPort === undefined ? undefined : await startMetricsServer(metrics, health ?? sinkHealthOf(sink), settings.metricsPort, settings.host);
   logger.info({ url, subscription, connections: clients.length, metricsPort: metricsServer?.port }, 'bridge consuming from the external broker');
 
   return {

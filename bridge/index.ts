@@ -53,7 +53,8 @@ const rateKey = (identity: Identity) => (identity.kind === 'device' ? `d:${ident
 
 export function sinkHealthOf(sink: ReadingSink): () => SinkHealth {
   const status = (sink as { status?: SinkHealth }).status;
-  return () => (status ? { healthy: status.healthy, inFlight: status.inFlight, ...(status.lastError ? { lastError: status.lastError } : {}) } : { healthy: true });
+  return () =>
+    status ? { healthy: status.healthy, inFlight: status.inFlight, ...(status.lastError ? { lastError: status.lastError } : {}) } : { healthy: true };
 }
 
 export async function startBridge({ config, sink, logger, registrySource, health }: BridgeOptions): Promise<BridgeHandle> {
@@ -118,7 +119,10 @@ export async function startBridge({ config, sink, logger, registrySource, health
       if (!state) return callback(new Error('not authenticated'));
       if (packet.payload.length > limits.maxPayloadBytes) {
         metrics.refused('payload_too_large');
-        logger.warn({ client: client.id, who: describeIdentity(state.identity), bytes: packet.payload.length }, 'payload over bridge.maxPayloadBytes: disconnecting');
+        logger.warn(
+          { client: client.id, who: describeIdentity(state.identity), bytes: packet.payload.length },
+          'payload over bridge.maxPayloadBytes: disconnecting',
+        );
         return drop(client, REASON.packetTooLarge, () => callback(new Error('payload too large')));
       }
       const denial = publishDenial(state.identity, packet.topic, packet.retain);
@@ -131,7 +135,16 @@ export async function startBridge({ config, sink, logger, registrySource, health
       const wait = state.bucket.take();
       if (wait === Number.POSITIVE_INFINITY) {
         metrics.refused('rate_limited');
-        logger.warn({ client: client.id, who: describeIdentity(state.identity), rate: limits.maxMessagesPerMinute, burst: limits.rateBurst, receiveMaximum: limits.receiveMaximum }, 'client over its message rate with more messages waiting than bridge.receiveMaximum: disconnecting it as abusive');
+        logger.warn(
+          {
+            client: client.id,
+            who: describeIdentity(state.identity),
+            rate: limits.maxMessagesPerMinute,
+            burst: limits.rateBurst,
+            receiveMaximum: limits.receiveMaximum,
+          },
+          'client over its message rate with more messages waiting than bridge.receiveMaximum: disconnecting it as abusive',
+        );
         return drop(client, REASON.messageRateTooHigh, () => callback(new Error('message rate too high')));
       }
       const proceed = () => {
@@ -159,7 +172,10 @@ export async function startBridge({ config, sink, logger, registrySource, health
       const denial = state ? subscribeDenial(state.identity, subscription.topic) : 'not authenticated';
       if (denial) {
         metrics.refused('acl_subscribe');
-        logger.warn({ client: client.id, who: state && describeIdentity(state.identity), filter: subscription.topic.slice(0, 200), reason: denial }, 'subscription refused');
+        logger.warn(
+          { client: client.id, who: state && describeIdentity(state.identity), filter: subscription.topic.slice(0, 200), reason: denial },
+          'subscription refused',
+        );
         return callback(null, null); // SUBACK failure (0x80; v5: 0x87), the connection stays
       }
       callback(null, subscription);
@@ -180,7 +196,10 @@ export async function startBridge({ config, sink, logger, registrySource, health
     if (error.message === 'packet too large') {
       metrics.refused('payload_too_large');
       const state = clients.get(client);
-      logger.warn({ client: client.id?.slice(0, 80), who: state ? describeIdentity(state.identity) : 'not logged in', bytes: error.size, limit: limits.maxPayloadBytes }, 'MQTT frame over bridge.maxPayloadBytes: connection closed');
+      logger.warn(
+        { client: client.id?.slice(0, 80), who: state ? describeIdentity(state.identity) : 'not logged in', bytes: error.size, limit: limits.maxPayloadBytes },
+        'MQTT frame over bridge.maxPayloadBytes: connection closed',
+      );
     } else logger.debug({ client: client.id, err: error.message }, 'client error');
   };
   broker.on('clientError', onClientError);
@@ -206,7 +225,8 @@ export async function startBridge({ config, sink, logger, registrySource, health
     logger.error({ source: source.description, err: error.message }, 'device registry reload failed: keeping the previous one');
   });
   if (registry) logger.info({ source: source?.description, ...registry.size }, 'device registry loaded');
-  else if (isLoopback(limits.host)) logger.warn('no device registry (bridge.registryFile / bridge.registryVaultPath): accepting anonymous devices on loopback, topic identity still enforced');
+  else if (isLoopback(limits.host))
+    logger.warn('no device registry (bridge.registryFile / bridge.registryVaultPath): accepting anonymous devices on loopback, topic identity still enforced');
   else {
     logger.error(
       { host: limits.host, setting: 'bridge.allowAnonymous' },
@@ -218,7 +238,8 @@ export async function startBridge({ config, sink, logger, registrySource, health
     metrics.refused('max_connections');
     logger.warn({ max: limits.maxConnections }, 'bridge.maxConnections reached: connection refused');
   });
-  const metricsServer = limits.metricsPort === undefined ? undefined : await startMetricsServer(metrics, health ?? sinkHealthOf(sink), limits.metricsPort, limits.host);
+  const metricsServer =
+    limits.metricsPort === undefined ? undefined : await startMetricsServer(metrics, health ?? sinkHealthOf(sink), limits.metricsPort, limits.host);
   logger.info({ port: listeners.port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort, metricsPort: metricsServer?.port }, 'bridge listening');
 
   return {

@@ -31,14 +31,35 @@ export class BridgeMetrics {
   constructor() {
     const registers = [this.registry];
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
     const counter = (name: string, help: string, read: () => number) =>
-      new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
     const byReason = (name: string, help: string, map: Map<string, number>) =>
-      new Counter({ name, help, labelNames: ['reason'], registers, collect() {
-        this.reset();
-        for (const [reason, n] of map) this.inc({ reason }, n);
-      } });
+      new Counter({
+        name,
+        help,
+        labelNames: ['reason'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [reason, n] of map) this.inc({ reason }, n);
+        },
+      });
 
     gauge('kots_bridge_connections', 'Connected MQTT clients.', () => this.connections);
     counter('kots_bridge_connections_total', 'MQTT connections accepted since start.', () => this.connectionsTotal);
@@ -53,7 +74,9 @@ export class BridgeMetrics {
       buckets: [1, 2, 5, 10, 20, 35, 50, 75, 100, 200, 500, 1000, 5000, 30_000],
       registers,
     });
-    gauge('kots_bridge_kafka_up', '1 while Kafka acknowledges, 0 while the bridge holds acknowledgements waiting for it.', () => (this.sink.kafkaHealthy ? 1 : 0));
+    gauge('kots_bridge_kafka_up', '1 while Kafka acknowledges, 0 while the bridge holds acknowledgements waiting for it.', () =>
+      this.sink.kafkaHealthy ? 1 : 0,
+    );
     gauge('kots_bridge_kafka_waiting_records', 'Records queued or being sent to Kafka.', () => this.sink.kafkaWaiting ?? 0);
     gauge('kots_bridge_registry_devices', 'Devices in the loaded registry.', () => this.registryDevices);
     counter('kots_bridge_registry_reloads_total', 'Registry reloads applied.', () => this.registryReloads);

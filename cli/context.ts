@@ -22,9 +22,18 @@ export function globalConfigFile(command: Command): string | undefined {
 }
 
 /** Config (file, environment, and secrets: `vault:` references and Vault default paths resolved once, at start) and a logger. */
-export async function loadContextAsync(command: Command, overrides: Record<string, unknown> = {}, name = 'kots', options: ContextOptions = {}): Promise<CommandContext> {
+export async function loadContextAsync(
+  command: Command,
+  overrides: Record<string, unknown> = {},
+  name = 'kots',
+  options: ContextOptions = {},
+): Promise<CommandContext> {
   // Loaded here, not at the top: `kots --help` and `--version` need neither zod nor pino nor Vault.
-  const [{ loadConfigWithSecrets }, { createLogger }, { join }] = await Promise.all([import('../core/secrets/index.js'), import('../core/log.js'), import('node:path')]);
+  const [{ loadConfigWithSecrets }, { createLogger }, { join }] = await Promise.all([
+    import('../core/secrets/index.js'),
+    import('../core/log.js'),
+    import('node:path'),
+  ]);
   const file = globalConfigFile(command);
   const config = await loadConfigWithSecrets({ ...(file ? { file } : {}), overrides });
   const logger = createLogger({

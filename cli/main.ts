@@ -22,7 +22,13 @@ const program = new Command('kots')
   .description('Kafka on the Shore: weather readings from edge agents, over MQTT and Kafka, into an S3 data lake with surreal events')
   .version(KOTS_VERSION)
   .option('-c, --config <file>', 'YAML config file (also KOTS_CONFIG); KOTS_* environment variables override it')
-  .addOption(new Option('--log-format <format>', 'logs as JSON lines on stderr, or words; auto: words on a terminal, JSON otherwise (log.format)').choices(['auto', 'json', 'pretty']))
+  .addOption(
+    new Option('--log-format <format>', 'logs as JSON lines on stderr, or words; auto: words on a terminal, JSON otherwise (log.format)').choices([
+      'auto',
+      'json',
+      'pretty',
+    ]),
+  )
   .option('--debug', 'print stack traces with errors')
   // Usage mistakes end like every other user error: one line on stderr, exit 2 (reportFatal).
   .exitOverride()
@@ -32,7 +38,16 @@ const program = new Command('kots')
     // Through the environment, so that every way a command loads its config (agent/cli.ts too) sees it.
     if (format) process.env.KOTS_LOG_FORMAT = format;
   })
-  .addHelpText('after', examples('kots up', 'kots sql "select city, count(*) from readings group by all"', 'kots tail readings', 'kots registry add alice --role operator', 'kots up --help'));
+  .addHelpText(
+    'after',
+    examples(
+      'kots up',
+      'kots sql "select city, count(*) from readings group by all"',
+      'kots tail readings',
+      'kots registry add alice --role operator',
+      'kots up --help',
+    ),
+  );
 
 registerUpCommand(program);
 registerAgentCommands(program);
@@ -54,7 +69,9 @@ registerTailCommand(program);
  * --config (program options are read after the sub-command too), so after `sql` it is spelled out.
  */
 function sqlDashC(argv: string[]): string[] {
-  const sub = argv.findIndex((arg, i) => i >= 2 && !arg.startsWith('-') && argv[i - 1] !== '-c' && argv[i - 1] !== '--config' && argv[i - 1] !== '--log-format');
+  const sub = argv.findIndex(
+    (arg, i) => i >= 2 && !arg.startsWith('-') && argv[i - 1] !== '-c' && argv[i - 1] !== '--config' && argv[i - 1] !== '--log-format',
+  );
   if (sub === -1 || argv[sub] !== 'sql') return argv;
   return argv.map((arg, i) => (i > sub && arg === '-c' ? '--command' : arg));
 }

@@ -22,7 +22,14 @@ export function formatAlert(alert: SurrealAlert): string {
  * Both are mrkdwn, so every field is escaped: the city name comes from a device.
  */
 export function webhookBody(alert: SurrealAlert): unknown {
-  const [eventName, cityName, newsflash, localTime, readingId, deviceId] = [alert.eventName, alert.cityName, alert.newsflash, alert.localTime.replace('T', ' ').slice(0, 16), alert.readingId, alert.deviceId].map(escapeMrkdwn);
+  const [eventName, cityName, newsflash, localTime, readingId, deviceId] = [
+    alert.eventName,
+    alert.cityName,
+    alert.newsflash,
+    alert.localTime.replace('T', ' ').slice(0, 16),
+    alert.readingId,
+    alert.deviceId,
+  ].map(escapeMrkdwn);
   return {
     text: `:sparkles: ${eventName} in ${cityName}: ${newsflash}`,
     blocks: [
@@ -66,7 +73,10 @@ export async function followAlerts({ config, logger, fromBeginning = false, onAl
       const verdict = parseAlertRecord(message.value);
       if (!verdict.ok) {
         // Retrying cannot fix a record; blocking on it would stop every alert after it.
-        logger.warn({ topic: config.kafka.eventsTopic, partition, offset: message.offset, reason: verdict.reason }, 'skipping a record on the events topic that is not a surreal event');
+        logger.warn(
+          { topic: config.kafka.eventsTopic, partition, offset: message.offset, reason: verdict.reason },
+          'skipping a record on the events topic that is not a surreal event',
+        );
         return;
       }
       const alert = verdict.alert;

@@ -62,10 +62,22 @@ export class ConsumerMetrics implements PipelineMetrics {
     // Process figures (resident memory, heap, event-loop lag) next to the pipeline's.
     collectDefaultMetrics({ register: this.registry });
     this.receivedTotal = new Counter({ name: 'kots_consumer_records_received_total', help: 'Records taken from the weather topic (valid or not).', registers });
-    this.writtenTotal = new Counter({ name: 'kots_consumer_records_written_total', help: 'Readings written to the lake and committed; its rate is the consumer\'s records/s.', registers });
+    this.writtenTotal = new Counter({
+      name: 'kots_consumer_records_written_total',
+      help: "Readings written to the lake and committed; its rate is the consumer's records/s.",
+      registers,
+    });
     this.filesTotal = new Counter({ name: 'kots_consumer_lake_objects_written_total', help: 'Parquet objects written to the lake.', registers });
-    this.eventsTotal = new Counter({ name: 'kots_consumer_events_total', help: 'Surreal events detected in written readings (each also published to surreal-events).', registers });
-    this.deadLetteredTotal = new Counter({ name: 'kots_consumer_dead_lettered_total', help: 'Records sent to the dead-letter topic because they are not valid readings.', registers });
+    this.eventsTotal = new Counter({
+      name: 'kots_consumer_events_total',
+      help: 'Surreal events detected in written readings (each also published to surreal-events).',
+      registers,
+    });
+    this.deadLetteredTotal = new Counter({
+      name: 'kots_consumer_dead_lettered_total',
+      help: 'Records sent to the dead-letter topic because they are not valid readings.',
+      registers,
+    });
     this.lakeErrorsTotal = new Counter({ name: 'kots_consumer_lake_errors_total', help: 'Failed lake writes (each is retried until it succeeds).', registers });
     this.batchWriteSeconds = new Histogram({
       name: 'kots_consumer_batch_write_seconds',
@@ -73,9 +85,14 @@ export class ConsumerMetrics implements PipelineMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers,
     });
-    new Gauge({ name: 'kots_consumer_buffered_bytes', help: 'Bytes of records read and not yet written (fetching pauses above consumer.maxBufferedBytes).', registers, collect() {
-      this.set(sources.bufferedBytes());
-    } });
+    new Gauge({
+      name: 'kots_consumer_buffered_bytes',
+      help: 'Bytes of records read and not yet written (fetching pauses above consumer.maxBufferedBytes).',
+      registers,
+      collect() {
+        this.set(sources.bufferedBytes());
+      },
+    });
     const readLag = sources.lag;
     if (readLag) {
       new Gauge({

@@ -88,7 +88,18 @@ export class WeatherPipeline {
   private generation = 0;
   private bufferedBytes = 0;
   private bufferWaiters: Array<() => void> = [];
-  readonly stats: PipelineStats = { received: 0, written: 0, deadLettered: 0, events: 0, files: 0, bufferedRecords: 0, bufferedBytes: 0, perCity: {}, lakeErrors: 0, lakeHealthy: true };
+  readonly stats: PipelineStats = {
+    received: 0,
+    written: 0,
+    deadLettered: 0,
+    events: 0,
+    files: 0,
+    bufferedRecords: 0,
+    bufferedBytes: 0,
+    perCity: {},
+    lakeErrors: 0,
+    lakeHealthy: true,
+  };
 
   private readonly rules: RuleSet;
 
@@ -106,7 +117,10 @@ export class WeatherPipeline {
       this.stats.received++;
       const verdict = parseReading(record.value);
       if (!verdict.ok) {
-        this.options.logger.warn({ partition, offset: String(record.offset), reason: verdict.reason }, 'record on the weather topic is not a valid reading; sending it to the dead-letter topic');
+        this.options.logger.warn(
+          { partition, offset: String(record.offset), reason: verdict.reason },
+          'record on the weather topic is not a valid reading; sending it to the dead-letter topic',
+        );
         // The record counts as taken only once the dead-letter topic has it: if the send gives up
         // (the partition moved, the consumer closes), the record is delivered again and must not be skipped then.
         await this.deadLetter(partition, state, record, verdict.reason);
@@ -228,7 +242,9 @@ export class WeatherPipeline {
     const { lake, topic } = this.options;
     // Encoded once; only the upload is retried while the lake is away.
     const written = batch.rows.length
-      ? this.retryLake(stale, 'encoding a batch', () => encodeBatch(this.encoder, topic, partition, batch.rows)).then((objects) => this.retryLake(stale, 'writing a batch', () => putObjects(lake, objects)))
+      ? this.retryLake(stale, 'encoding a batch', () => encodeBatch(this.encoder, topic, partition, batch.rows)).then((objects) =>
+          this.retryLake(stale, 'writing a batch', () => putObjects(lake, objects)),
+        )
       : Promise.resolve([]);
     written.catch(() => undefined); // handled where the chain awaits it
     state.flushing = state.flushing.then(() => this.commitWritten(partition, state, batch, nextOffset, written, { stale, started }));
@@ -265,7 +281,12 @@ export class WeatherPipeline {
       if (batch.alerts.length) await this.retryLake(stale, 'publishing alerts', () => hooks.publishAlerts?.(batch.alerts) ?? Promise.resolve());
       if (stale()) return;
       await hooks.commit(partition, nextOffset);
-      this.options.metrics?.written({ records: batch.rows.length, files: keys.length, events: batch.alerts.length, seconds: (performance.now() - started) / 1000 });
+      this.options.metrics?.written({
+        records: batch.rows.length,
+        files: keys.length,
+        events: batch.alerts.length,
+        seconds: (performance.now() - started) / 1000,
+      });
       this.stats.written += batch.rows.length;
       this.stats.files += keys.length;
       this.stats.events += batch.alerts.length;

@@ -39,13 +39,15 @@ export function createKafka(config: KotsConfig['kafka'], logger: Logger, clientS
     // kafkajs retries inside each call; the stages add their own outer loop with back-off.
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
     logLevel: KafkaLogLevel.WARN,
-    logCreator: () => ({ namespace, level, log }) => {
-      const { message, ...extra } = log;
-      const fields = { namespace, ...extra };
-      if (level === KafkaLogLevel.ERROR) logger.error(fields, `kafka: ${message}`);
-      else if (level === KafkaLogLevel.WARN && !EXPECTED_KAFKAJS_WARNINGS.includes(String(message))) logger.warn(fields, `kafka: ${message}`);
-      else logger.debug(fields, `kafka: ${message}`);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log }) => {
+        const { message, ...extra } = log;
+        const fields = { namespace, ...extra };
+        if (level === KafkaLogLevel.ERROR) logger.error(fields, `kafka: ${message}`);
+        else if (level === KafkaLogLevel.WARN && !EXPECTED_KAFKAJS_WARNINGS.includes(String(message))) logger.warn(fields, `kafka: ${message}`);
+        else logger.debug(fields, `kafka: ${message}`);
+      },
   };
   if (config.saslMechanism) {
     kafkaConfig.sasl = { mechanism: config.saslMechanism, username: config.saslUsername ?? '', password: config.saslPassword ?? '' } as SASLOptions;

@@ -47,7 +47,11 @@ export async function assertKafkaReachable(kafka: KotsConfig['kafka']): Promise<
     }
   }
   if (failures.length === 0) return;
-  throw new KotsError('KAFKA_UNAVAILABLE', `cannot reach Kafka at ${failures.join(', ')} (kafka.brokers / KAFKA_BROKERS): start Kafka there or point KAFKA_BROKERS at a running broker`, { retryable: true });
+  throw new KotsError(
+    'KAFKA_UNAVAILABLE',
+    `cannot reach Kafka at ${failures.join(', ')} (kafka.brokers / KAFKA_BROKERS): start Kafka there or point KAFKA_BROKERS at a running broker`,
+    { retryable: true },
+  );
 }
 
 /** Fails with one line when the lake's S3 endpoint does not accept a connection (AWS itself is not probed). */
@@ -58,7 +62,11 @@ export async function assertLakeReachable(lake: KotsConfig['lake']): Promise<voi
   try {
     await probeTcp(url.hostname, port);
   } catch (error) {
-    throw new KotsError('LAKE_UNAVAILABLE', `cannot reach the S3 server at ${lake.endpoint} (lake.endpoint / S3_ENDPOINT): ${reasonOf(error)}; start it or fix the endpoint`, { retryable: true });
+    throw new KotsError(
+      'LAKE_UNAVAILABLE',
+      `cannot reach the S3 server at ${lake.endpoint} (lake.endpoint / S3_ENDPOINT): ${reasonOf(error)}; start it or fix the endpoint`,
+      { retryable: true },
+    );
   }
 }
 

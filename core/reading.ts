@@ -60,9 +60,7 @@ export const currentWeatherSchema = z.object({
     grnd_level: finite().min(0).max(2000).optional(),
   }),
   visibility: finite().min(0).max(100_000).optional(),
-  wind: z
-    .object({ speed: finite().min(0).max(150), deg: finite().min(0).max(360).optional(), gust: finite().min(0).max(200).optional() })
-    .optional(),
+  wind: z.object({ speed: finite().min(0).max(150), deg: finite().min(0).max(360).optional(), gust: finite().min(0).max(200).optional() }).optional(),
   clouds: z.object({ all: finite().min(0).max(100) }).optional(),
   rain: z.object({ '1h': finite().min(0).optional(), '3h': finite().min(0).optional() }).optional(),
   snow: z.object({ '1h': finite().min(0).optional(), '3h': finite().min(0).optional() }).optional(),
@@ -75,7 +73,12 @@ export const currentWeatherSchema = z.object({
     })
     .optional(),
   /** Offset of the city's local time from UTC, in seconds (OpenWeather's field). */
-  timezone: z.number().int().min(-14 * 3600).max(14 * 3600).default(0),
+  timezone: z
+    .number()
+    .int()
+    .min(-14 * 3600)
+    .max(14 * 3600)
+    .default(0),
   name: safeText(100).optional(),
 });
 
@@ -97,9 +100,7 @@ export type Reading = z.infer<typeof readingSchema>;
 export type ReadingInput = z.input<typeof readingSchema>;
 export type CurrentWeather = z.infer<typeof currentWeatherSchema>;
 
-export type ReadingVerdict =
-  | { ok: true; reading: Reading }
-  | { ok: false; reason: string };
+export type ReadingVerdict = { ok: true; reading: Reading } | { ok: false; reason: string };
 
 export interface ReadingCheckOptions {
   /**
@@ -218,7 +219,8 @@ function countKeysInText(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x3a) keys++;

@@ -67,7 +67,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const settings = config.dashboard;
   const operators = options.operators ?? (await openOperatorDirectory(config, logger));
   const cities = (options.cities ?? config.up.cities ?? []).map(resolveCity);
-  const state = new LiveState(settings.silentAfterSeconds, cities.map(({ slug, name, country, lat, lon }) => ({ slug, name, ...(country ? { country } : {}), lat, lon })));
+  const state = new LiveState(
+    settings.silentAfterSeconds,
+    cities.map(({ slug, name, country, lat, lon }) => ({ slug, name, ...(country ? { country } : {}), lat, lon })),
+  );
   const history = new LakeHistory(options.openDatabase ?? (() => openLakeDatabase(config)), settings.lakeRefreshSeconds * 1000);
 
   // The seed only fills the page faster; a lake that cannot be read yet does not stop the live view.
@@ -93,7 +96,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   if (options.alerts) unsubscribeAlerts = options.alerts.subscribe((alert) => state.addEvent(alert));
   else if (config.kafka.brokers.length > 0) kafkaEvents = await startKafkaEventFeed(config, logger, (event) => state.addEvent(event));
 
-  const { server, closeStreams } = createDashboardServer({ state, history, operators, sessionHours: settings.sessionHours, secureCookie: settings.secureCookie, logger });
+  const { server, closeStreams } = createDashboardServer({
+    state,
+    history,
+    operators,
+    sessionHours: settings.sessionHours,
+    secureCookie: settings.secureCookie,
+    logger,
+  });
   server.listen(settings.port ?? 0, settings.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;

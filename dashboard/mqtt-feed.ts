@@ -45,13 +45,20 @@ export function startMqttFeed({ url, username, password, state, logger }: MqttFe
     client.subscribe(FLEET_TOPIC_FILTERS, { qos: 0 }, (error, granted) => {
       if (error) logger.error({ err: error.message }, 'dashboard subscription refused');
       // aedes and Mosquitto grant 128 to a filter the ACL denies, without an error.
-      else if (granted?.some((g) => g.qos === 128)) logger.error({ filters: granted.filter((g) => g.qos === 128).map((g) => g.topic) }, 'the broker denied the dashboard identity some topics (check its role in the registry)');
+      else if (granted?.some((g) => g.qos === 128))
+        logger.error(
+          { filters: granted.filter((g) => g.qos === 128).map((g) => g.topic) },
+          'the broker denied the dashboard identity some topics (check its role in the registry)',
+        );
     });
   });
   client.on('error', (error) => {
     if (warned) return;
     warned = true;
-    logger.warn({ url, err: error.message }, 'dashboard cannot reach the broker; retrying (set dashboard.mqttUsername/mqttPassword if the bridge asks for a login)');
+    logger.warn(
+      { url, err: error.message },
+      'dashboard cannot reach the broker; retrying (set dashboard.mqttUsername/mqttPassword if the bridge asks for a login)',
+    );
   });
   client.on('message', (topic, payload) => applyFleetMessage(topic, payload, state, logger));
   return {

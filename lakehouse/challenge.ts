@@ -65,7 +65,10 @@ export async function resolveEvent(connection: DuckDBConnection, text: string): 
     throw new KotsError('USAGE', `no event is called "${text}"; the events: ${EVENTS.map((e) => `${e.id} ${e.name}`).join(', ')}`);
   }
   if (candidates.length > 1) {
-    throw new KotsError('USAGE', `"${text}" fits ${candidates.length} events: ${candidates.map((e) => `${e.id} ${e.name}`).join(', ')}; give its id or more of its name`);
+    throw new KotsError(
+      'USAGE',
+      `"${text}" fits ${candidates.length} events: ${candidates.map((e) => `${e.id} ${e.name}`).join(', ')}; give its id or more of its name`,
+    );
   }
   const event = { id: candidate.id as number, name: candidate.name };
   const [fired = 0, days = 0] = (
@@ -100,7 +103,8 @@ export function checkPredicate(predicate: string): string {
     throw new KotsError('USAGE', `refused: the condition uses "${word}", an answer column (event_*) or view; describe the weather, not the answer`);
   }
   const subquery = SUBQUERY_WORDS.exec(text);
-  if (subquery) throw new KotsError('USAGE', `refused: the condition uses "${subquery[0]}"; give one condition over the columns of a reading, without a query inside`);
+  if (subquery)
+    throw new KotsError('USAGE', `refused: the condition uses "${subquery[0]}"; give one condition over the columns of a reading, without a query inside`);
   return text;
 }
 
@@ -119,15 +123,20 @@ export async function scoreHypothesis(connection: DuckDBConnection, eventText: s
              coalesce((${predicate}), false) AS kots_match, event_id = ${event.id} AS kots_fired
       FROM readings`);
   } catch (error) {
-    throw new KotsError('USAGE', `the condition ${sqlString(predicate)} is not valid SQL over the readings columns: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new KotsError(
+      'USAGE',
+      `the condition ${sqlString(predicate)} is not valid SQL over the readings columns: ${(error as Error).message.split('\n')[0]}`,
+      { cause: error },
+    );
   }
   try {
-    const totals = (
-      await connection.runAndReadAll(`
+    const totals =
+      (
+        await connection.runAndReadAll(`
         SELECT count(*), count(*) FILTER (WHERE kots_fired), count(*) FILTER (WHERE kots_match), count(*) FILTER (WHERE kots_match AND kots_fired),
                count(*) FILTER (WHERE kots_match AND NOT kots_fired AND event_id > 0)
         FROM ${scored}`)
-    ).getRows()[0] ?? [];
+      ).getRows()[0] ?? [];
     const [readings = 0, fired = 0, matched = 0, hits = 0, otherEvent = 0] = totals.map(Number);
     const spreads: SliceSpread[] = [];
     for (const [dimension, expression] of [
@@ -159,7 +168,8 @@ export async function scoreHypothesis(connection: DuckDBConnection, eventText: s
 export function verdictOf(s: Omit<HypothesisScore, 'verdict'>): string {
   const lines: string[] = [];
   if (s.fired === 0) return `No reading fired ${s.event.name} in this data: generate more (kots simulate --days 30) and look again.`;
-  if (s.matched === 0) return 'Your condition selects no reading at all: check the column names and units (temperatures are Kelvin, wind m/s, local_time is the city\'s clock).';
+  if (s.matched === 0)
+    return "Your condition selects no reading at all: check the column names and units (temperatures are Kelvin, wind m/s, local_time is the city's clock).";
   if (s.recall < 1) {
     const missed = s.fired - s.hits;
     lines.push(
@@ -171,10 +181,16 @@ export function verdictOf(s: Omit<HypothesisScore, 'verdict'>): string {
   }
   const misses = s.matched - s.hits;
   if (misses === 0) {
-    lines.push(s.recall === 1 ? 'And it selects nothing else: precision and recall are both 100%. Solved.' : 'Everything it selects did fire: it is right, but too narrow.');
+    lines.push(
+      s.recall === 1
+        ? 'And it selects nothing else: precision and recall are both 100%. Solved.'
+        : 'Everything it selects did fire: it is right, but too narrow.',
+    );
     return lines.join(' ');
   }
-  lines.push(`It also selects ${misses} readings that did not fire (${ratio(misses, s.hits).toFixed(1)}× as many as the firings it catches; precision ${pct(s.precision)}).`);
+  lines.push(
+    `It also selects ${misses} readings that did not fire (${ratio(misses, s.hits).toFixed(1)}× as many as the firings it catches; precision ${pct(s.precision)}).`,
+  );
   if (s.otherEvent > 0) {
     lines.push(`${s.otherEvent} of those fired another event instead: a reading never fires two, so which one wins when both could?`);
   }
@@ -196,7 +212,9 @@ export function verdictOf(s: Omit<HypothesisScore, 'verdict'>): string {
           'when the weather is right it fires only some of the time. Is there a gate, a roll of the dice? (Readings fired by another event are left out of these shares.)',
       );
     } else {
-      lines.push('Compare the readings that fired with those that did not, inside your condition: what else sets them apart (history of the city, time, other columns)?');
+      lines.push(
+        'Compare the readings that fired with those that did not, inside your condition: what else sets them apart (history of the city, time, other columns)?',
+      );
     }
   }
   return lines.join(' ');

@@ -35,16 +35,7 @@ import type { Lake } from '../core/lake/index.js';
 import { CONSOLIDATED_WEATHER_PREFIX, RAW_WEATHER_PREFIX } from '../core/lake/layout.js';
 import { sqlString } from './duckdb.js';
 import { acquireLease, type Lease } from './lease.js';
-import {
-  encodeManifest,
-  manifestKey,
-  MANIFEST_NAME,
-  partFileName,
-  partKey,
-  readManifestAt,
-  type ConsolidationManifest,
-  type PartitionId,
-} from './manifest.js';
+import { encodeManifest, manifestKey, MANIFEST_NAME, partFileName, partKey, readManifestAt, type ConsolidationManifest, type PartitionId } from './manifest.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -236,7 +227,10 @@ export async function consolidatePartition(options: ConsolidateOptions, partitio
 /** The day's state from two listings and the cities' manifests. */
 async function listDay(options: ConsolidateOptions, date: string, only?: string): Promise<CityState[]> {
   const { lake } = options;
-  const [rawKeys, consolidatedKeys] = await Promise.all([lake.list(`${RAW_WEATHER_PREFIX}date=${date}/`), lake.list(`${CONSOLIDATED_WEATHER_PREFIX}date=${date}/`)]);
+  const [rawKeys, consolidatedKeys] = await Promise.all([
+    lake.list(`${RAW_WEATHER_PREFIX}date=${date}/`),
+    lake.list(`${CONSOLIDATED_WEATHER_PREFIX}date=${date}/`),
+  ]);
   const byCity = new Map<string, { raw: string[]; parts: string[]; manifest?: string }>();
   const entry = (city: string) => {
     let found = byCity.get(city);
@@ -263,7 +257,17 @@ async function listDay(options: ConsolidateOptions, date: string, only?: string)
       .map(async ([city, found]) => {
         const previous = found.manifest ? await readManifestAt(lake, found.manifest) : undefined;
         const covered = new Set(previous?.covers ?? []);
-        return { date, city, raw: found.raw, parts: found.parts, previous, fresh: found.raw.filter((k) => !covered.has(k)), removedParts: 0, inputRows: 0, removedRaw: 0 };
+        return {
+          date,
+          city,
+          raw: found.raw,
+          parts: found.parts,
+          previous,
+          fresh: found.raw.filter((k) => !covered.has(k)),
+          removedParts: 0,
+          inputRows: 0,
+          removedRaw: 0,
+        };
       }),
   );
 }
@@ -321,7 +325,12 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
      QUALIFY row_number() OVER (PARTITION BY date, city, id ORDER BY kafka_partition, kafka_offset, kafka_topic) = 1
      ORDER BY date, city, current_time_utc, id`,
   );
-  const distinct = new Map((await rowsOf(connection, `SELECT strftime(date, '%Y-%m-%d') || '|' || city, count(*) FROM kots_pass GROUP BY ALL`)).map(([name, n]) => [String(name), Number(n)]));
+  const distinct = new Map(
+    (await rowsOf(connection, `SELECT strftime(date, '%Y-%m-%d') || '|' || city, count(*) FROM kots_pass GROUP BY ALL`)).map(([name, n]) => [
+      String(name),
+      Number(n),
+    ]),
+  );
 
   const dir = await mkdtemp(join(tmpdir(), 'kots-consolidate-'));
   try {
@@ -345,7 +354,9 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
         shares.map(({ first, last }, k) => {
           const from = `(date > DATE '${first.date}' OR (date = DATE '${first.date}' AND city >= ${sqlString(first.city)}))`;
           const to = `(date < DATE '${last.date}' OR (date = DATE '${last.date}' AND city <= ${sqlString(last.city)}))`;
-          return (writers[k] ?? connection).run(`COPY (SELECT * FROM kots_pass WHERE ${from} AND ${to}) TO ${sqlString(join(dir, `out-${k}`))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, city))`);
+          return (writers[k] ?? connection).run(
+            `COPY (SELECT * FROM kots_pass WHERE ${from} AND ${to}) TO ${sqlString(join(dir, `out-${k}`))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, city))`,
+          );
         }),
       );
     } finally {
@@ -358,7 +369,10 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
       const expected = distinct.get(partitionName(c)) ?? 0;
       const rows = written.get(partitionName(c));
       if (rows?.files !== 1 || rows.rows !== expected || expected < (c.previous?.rows ?? 0)) {
-        throw inconsistent(c, `wrote ${rows?.rows ?? 0} rows in ${rows?.files ?? 0} files for ${expected} distinct ids in its inputs (the previous part had ${c.previous?.rows ?? 0})`);
+        throw inconsistent(
+          c,
+          `wrote ${rows?.rows ?? 0} rows in ${rows?.files ?? 0} files for ${expected} distinct ids in its inputs (the previous part had ${c.previous?.rows ?? 0})`,
+        );
       }
       const covers = [...(c.previous?.covers ?? []), ...c.fresh].sort();
       c.next = { v: 1, date: c.date, city: c.city, file: partFileName(covers), rows: expected, covers };
@@ -378,7 +392,11 @@ async function writePass(options: ConsolidateOptions, fence: Fence, cities: City
     await rm(dir, { recursive: true, force: true });
   }
 
-  const uploaded = await footerRows(lake, connection, cities.map((c) => partKey(planned(c))));
+  const uploaded = await footerRows(
+    lake,
+    connection,
+    cities.map((c) => partKey(planned(c))),
+  );
   for (const c of cities) {
     const next = planned(c);
     const rows = uploaded.get(partKey(next));
@@ -463,7 +481,11 @@ async function removeExpiredRaw(options: ConsolidateOptions, fence: Fence, citie
       await rowsOf(
         connection,
         // CTEs: inside a join, DuckDB would read hive_types' DATE as the other side's date column.
-        `WITH r AS ${readWithCity(lake, expiring.flatMap((e) => e.expired), 'DISTINCT date, city, id')}, p AS ${readWithCity(lake, parts, 'date, city, id')}
+        `WITH r AS ${readWithCity(
+          lake,
+          expiring.flatMap((e) => e.expired),
+          'DISTINCT date, city, id',
+        )}, p AS ${readWithCity(lake, parts, 'date, city, id')}
          SELECT strftime(date, '%Y-%m-%d') || '|' || city, count(*) FROM r ANTI JOIN p USING (date, city, id) GROUP BY ALL`,
       )
     ).map(([name, n]) => [String(name), Number(n)]),

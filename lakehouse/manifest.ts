@@ -55,7 +55,10 @@ export function partKey(manifest: Pick<ConsolidationManifest, 'date' | 'city' | 
 
 /** Deterministic part file name for a set of covered raw keys. */
 export function partFileName(covers: readonly string[]): string {
-  const hash = createHash('sha256').update([...covers].sort().join('\n')).digest('hex').slice(0, 20);
+  const hash = createHash('sha256')
+    .update([...covers].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 20);
   return `part-${hash}.parquet`;
 }
 
@@ -75,11 +78,18 @@ export function decodeManifest(key: string, body: Uint8Array): ConsolidationMani
   try {
     parsed = manifestSchema.safeParse(JSON.parse(Buffer.from(body).toString('utf8')));
   } catch (error) {
-    throw new KotsError('LAKE_INCONSISTENT', `${key} is not JSON (${(error as Error).message}); delete it and run kots consolidate for that date and city again`, { cause: error });
+    throw new KotsError(
+      'LAKE_INCONSISTENT',
+      `${key} is not JSON (${(error as Error).message}); delete it and run kots consolidate for that date and city again`,
+      { cause: error },
+    );
   }
   if (!parsed.success) {
     const problem = parsed.error.issues[0];
-    throw new KotsError('LAKE_INCONSISTENT', `${key} is not a kots manifest (${problem?.path.join('.')}: ${problem?.message}); delete it and run kots consolidate for that date and city again`);
+    throw new KotsError(
+      'LAKE_INCONSISTENT',
+      `${key} is not a kots manifest (${problem?.path.join('.')}: ${problem?.message}); delete it and run kots consolidate for that date and city again`,
+    );
   }
   const expected = parseManifestKey(key);
   if (expected && (expected.date !== parsed.data.date || expected.city !== parsed.data.city)) {

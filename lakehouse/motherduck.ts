@@ -28,9 +28,16 @@ export function redactSecrets(sql: string): string {
 /** Settings MotherDuck needs, checked before any connection is tried. */
 export function checkMotherDuckConfig(config: KotsConfig): { token: string; database: string } {
   const token = config.duckdb.motherduckToken;
-  if (!token) throw new KotsError('USAGE', 'MotherDuck needs a token: set duckdb.motherduckToken (KOTS_DUCKDB_MOTHERDUCK_TOKEN), from app.motherduck.com → Settings → Access tokens');
+  if (!token)
+    throw new KotsError(
+      'USAGE',
+      'MotherDuck needs a token: set duckdb.motherduckToken (KOTS_DUCKDB_MOTHERDUCK_TOKEN), from app.motherduck.com → Settings → Access tokens',
+    );
   if (config.lake.kind !== 's3') {
-    throw new KotsError('USAGE', `MotherDuck reads the lake from its own servers, so the lake must be an S3 bucket they can reach (lake.kind is ${config.lake.kind}); see lakehouse/README.md`);
+    throw new KotsError(
+      'USAGE',
+      `MotherDuck reads the lake from its own servers, so the lake must be an S3 bucket they can reach (lake.kind is ${config.lake.kind}); see lakehouse/README.md`,
+    );
   }
   return { token, database: config.duckdb.motherduckDatabase };
 }

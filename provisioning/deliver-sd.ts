@@ -34,7 +34,10 @@ export function sdLayout(path: string): SdLayout {
   const rootfs = join(path, 'rootfs');
   const boot = ['bootfs', 'boot'].map((name) => join(path, name)).find((dir) => existsSync(dir) && statSync(dir).isDirectory());
   if (!existsSync(join(rootfs, 'etc')) || !boot) {
-    throw new KotsError('USAGE', `--sd ${path}: expected a mounted Raspberry Pi OS card there, with the boot partition at ${path}/bootfs (or boot) and the root partition at ${path}/rootfs (containing etc/)`);
+    throw new KotsError(
+      'USAGE',
+      `--sd ${path}: expected a mounted Raspberry Pi OS card there, with the boot partition at ${path}/bootfs (or boot) and the root partition at ${path}/rootfs (containing etc/)`,
+    );
   }
   return { boot, rootfs };
 }
@@ -76,8 +79,12 @@ export function deliverToSd(path: string, device: DeviceSpec, tree: DeviceTree, 
   const layout = checkSdCard(path, device);
   writeTree(layout.rootfs, { files: payload.files.map((f) => ({ path: f.path, mode: f.mode, content: { file: f.source } })), links: [] }, { rootOwned: true });
   const bad = payloadMismatches(layout.rootfs, payload);
-  if (bad.length) throw new KotsError('USAGE', `--sd ${path}: the copy of ${bad.join(', ')} on the card does not match its sha256 (a failing card?); nothing was enabled`);
+  if (bad.length)
+    throw new KotsError('USAGE', `--sd ${path}: the copy of ${bad.join(', ')} on the card does not match its sha256 (a failing card?); nothing was enabled`);
   writeTree(layout.rootfs, tree, { rootOwned: true });
-  writeFileSync(join(layout.boot, 'kots-agent.txt'), `kots agent device ${device.id} (${device.city.name}), target ${device.target}.\nInstalled in the root partition; kots-agent.service starts at boot. No secrets on this partition.\n`);
+  writeFileSync(
+    join(layout.boot, 'kots-agent.txt'),
+    `kots agent device ${device.id} (${device.city.name}), target ${device.target}.\nInstalled in the root partition; kots-agent.service starts at boot. No secrets on this partition.\n`,
+  );
   return layout;
 }

@@ -35,8 +35,10 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function common(options: SshOptions): string[] {
   return [
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=15',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=15',
     ...(options.identity ? ['-i', options.identity] : []),
     ...(options.options ?? []).flatMap((o) => ['-o', o]),
   ];
@@ -47,7 +49,9 @@ function runTool(program: string, args: string[], timeoutMs: number): Promise<st
     execFile(program, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
       if (error) {
         const detail = (stderr || stdout || error.message).toString().trim().split('\n').slice(-5).join(' | ');
-        reject(new Error(`${program} failed${(error as { code?: unknown }).code !== undefined ? ` (exit ${(error as { code?: unknown }).code})` : ''}: ${detail}`));
+        reject(
+          new Error(`${program} failed${(error as { code?: unknown }).code !== undefined ? ` (exit ${(error as { code?: unknown }).code})` : ''}: ${detail}`),
+        );
       } else resolve(stdout.toString());
     });
   });
@@ -61,7 +65,13 @@ const PAYLOAD_PRESENT = 'KOTS_PAYLOAD_INSTALLED';
  * already has exactly these files installed (their sha256 checked there), the
  * copy is skipped and install.sh checks the installed files instead.
  */
-export async function deliverOverSsh(address: string, bundle: string, payload: { dir: string; payload: TargetPayload }, deviceId: string, options: SshOptions): Promise<SshResult> {
+export async function deliverOverSsh(
+  address: string,
+  bundle: string,
+  payload: { dir: string; payload: TargetPayload },
+  deviceId: string,
+  options: SshOptions,
+): Promise<SshResult> {
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
   const ssh = [...common(options), ...(options.port ? ['-p', String(options.port)] : [])];
   const scp = [...common(options), ...(options.port ? ['-P', String(options.port)] : [])];
@@ -93,8 +103,16 @@ export async function deliverOverSsh(address: string, bundle: string, payload: {
     const output = await runTool('ssh', [...ssh, address, script], timeoutMs);
     const line = output.split('\n').find((l) => l.startsWith(INSTALL_RESULT_PREFIX));
     const result = line?.slice(INSTALL_RESULT_PREFIX.length).trim();
-    if (result !== 'started' && result !== 'enabled-not-started') throw new KotsError('USAGE', `install.sh on ${address} gave no result line: ${output.trim().slice(-300)}`);
-    return { result, payload: present ? 'already-installed' : 'copied', output: output.split('\n').filter((l) => l && !l.startsWith(INSTALL_RESULT_PREFIX)).join('\n') };
+    if (result !== 'started' && result !== 'enabled-not-started')
+      throw new KotsError('USAGE', `install.sh on ${address} gave no result line: ${output.trim().slice(-300)}`);
+    return {
+      result,
+      payload: present ? 'already-installed' : 'copied',
+      output: output
+        .split('\n')
+        .filter((l) => l && !l.startsWith(INSTALL_RESULT_PREFIX))
+        .join('\n'),
+    };
   } finally {
     // The copied bundle holds the credential: remove it whatever happened (as root if it was extracted as root).
     await runTool('ssh', [...ssh, address, `rm -rf ${remoteDir} 2>/dev/null || sudo -n rm -rf ${remoteDir}`], timeoutMs).catch(() => undefined);

@@ -36,13 +36,19 @@ const deviceSchema = z
     ssh: sshAddress.optional(),
   })
   .strict()
-  .refine((d) => d.id === undefined || d.count === 1, { message: 'a device with an explicit id has count 1 (ids of counted devices are <city>-<n>)', path: ['count'] });
+  .refine((d) => d.id === undefined || d.count === 1, {
+    message: 'a device with an explicit id has count 1 (ids of counted devices are <city>-<n>)',
+    path: ['count'],
+  });
 
 const citySchema = z
   .object({
     name: z.string().min(1),
     slug: z.string().regex(SLUG_PATTERN, 'must be a slug: a-z, 0-9 and "-"').optional(),
-    country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 code such as JP').optional(),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 code such as JP')
+      .optional(),
     lat: z.number().min(-90).max(90).optional(),
     lon: z.number().min(-180).max(180).optional(),
     timezone: z.number().int().min(-50_400).max(50_400).optional(),
@@ -51,7 +57,10 @@ const citySchema = z
   })
   .strict()
   .refine((c) => (c.lat === undefined) === (c.lon === undefined), { message: 'give both lat and lon', path: ['lat'] })
-  .refine((c) => c.lat !== undefined || c.openweather !== undefined, { message: 'give the coordinates (lat, lon) or an OpenWeather city (openweather: "Name,CC")', path: ['name'] });
+  .refine((c) => c.lat !== undefined || c.openweather !== undefined, {
+    message: 'give the coordinates (lat, lon) or an OpenWeather city (openweather: "Name,CC")',
+    path: ['name'],
+  });
 
 export const manifestSchema = z
   .object({
@@ -123,7 +132,12 @@ function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<Propert
 }
 
 function describePath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '') || '(top level)';
+  return (
+    path
+      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+      .join('')
+      .replace(/^\./, '') || '(top level)'
+  );
 }
 
 /** Parses and validates fleet.yaml text; `source` names the file in errors. */
@@ -151,7 +165,8 @@ export function parseManifest(text: string, source: string): Manifest {
 }
 
 function cityCoordinates(city: Manifest['cities'][number]): { lat: number; lon: number; timezone?: number } | undefined {
-  if (city.lat !== undefined && city.lon !== undefined) return { lat: city.lat, lon: city.lon, ...(city.timezone !== undefined ? { timezone: city.timezone } : {}) };
+  if (city.lat !== undefined && city.lon !== undefined)
+    return { lat: city.lat, lon: city.lon, ...(city.timezone !== undefined ? { timezone: city.timezone } : {}) };
   const known = KNOWN_COORDINATES[(city.openweather ?? '').toLowerCase().replace(/\s*,\s*/g, ',')];
   return known ? { lat: known.lat, lon: known.lon, timezone: city.timezone ?? known.timezone } : undefined;
 }
@@ -176,7 +191,10 @@ function duplicateProblems(manifest: Manifest, doc: Document, counter: LineCount
     if (!SLUG_PATTERN.test(slug)) problems.push(`${line(['cities', c, 'name'])}: cities[${c}].name: "${city.name}" gives no usable slug; add slug: <a-z0-9->`);
     if (slugs.has(slug)) problems.push(`${line(['cities', c, 'name'])}: cities[${c}]: city slug "${slug}" is used twice (also cities[${slugs.get(slug)}])`);
     slugs.set(slug, c);
-    if (!cityCoordinates(city)) problems.push(`${line(['cities', c, 'openweather'])}: cities[${c}].openweather: "${city.openweather}" is not a city kots knows the coordinates of; add lat and lon`);
+    if (!cityCoordinates(city))
+      problems.push(
+        `${line(['cities', c, 'openweather'])}: cities[${c}].openweather: "${city.openweather}" is not a city kots knows the coordinates of; add lat and lon`,
+      );
     deviceIds(city).forEach(({ ids }, d) => {
       for (const id of ids) {
         const here = `${line(['cities', c, 'devices', d])}`;
@@ -195,7 +213,8 @@ export function planFleet(manifest: Manifest, manifestDir: string): FleetPlan {
   for (const city of manifest.cities) {
     const coordinates = cityCoordinates(city);
     // readManifest refuses such a city with its line; this keeps a manifest built in code honest too.
-    if (!coordinates) throw new KotsError('CONFIG_INVALID', `fleet manifest: city ${city.name} has no lat and lon, and "${city.openweather}" is not a city kots knows`);
+    if (!coordinates)
+      throw new KotsError('CONFIG_INVALID', `fleet manifest: city ${city.name} has no lat and lon, and "${city.openweather}" is not a city kots knows`);
     const [openweatherName, openweatherCountry] = (city.openweather ?? '').split(',').map((s) => s.trim());
     const country = city.country ?? openweatherCountry;
     const resolvedCity = {

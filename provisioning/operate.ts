@@ -20,7 +20,11 @@ import { lockState, requireDevice, requireState, writeState, type FleetState } f
 async function connectOperator(ctx: FleetContext, state: FleetState): Promise<MqttClient> {
   const secrets = await openSecretStore(ctx.config);
   const password = await secrets.get({ kind: 'operator' });
-  if (!password) throw new KotsError('SECRET_MISSING', `no credential for the operator user ${ctx.config.fleet.operatorUser} in ${secrets.description}: run \`kots fleet provision\` once to create it`);
+  if (!password)
+    throw new KotsError(
+      'SECRET_MISSING',
+      `no credential for the operator user ${ctx.config.fleet.operatorUser} in ${secrets.description}: run \`kots fleet provision\` once to create it`,
+    );
   const url = ctx.config.fleet.brokerUrl ?? state.broker.url;
   try {
     return await mqtt.connectAsync(url, {
@@ -34,7 +38,11 @@ async function connectOperator(ctx: FleetContext, state: FleetState): Promise<Mq
       ...(state.broker.caFile ? { ca: readFileSync(state.broker.caFile) } : {}),
     });
   } catch (error) {
-    throw new KotsError('AUTH_FAILED', `cannot connect to the broker ${url} as ${ctx.config.fleet.operatorUser}: ${errorMessage(error)} (is the bridge running with the fleet's registry? set fleet.brokerUrl if the central site reaches it at another address)`, { retryable: true, cause: error });
+    throw new KotsError(
+      'AUTH_FAILED',
+      `cannot connect to the broker ${url} as ${ctx.config.fleet.operatorUser}: ${errorMessage(error)} (is the bridge running with the fleet's registry? set fleet.brokerUrl if the central site reaches it at another address)`,
+      { retryable: true, cause: error },
+    );
   }
 }
 
@@ -75,7 +83,14 @@ export async function fleetStatus(ctx: FleetContext, waitSeconds = ctx.config.fl
         if (parsed.kind === 'weather' && typeof message.observed_at === 'string') {
           if (!row.lastReading || message.observed_at > row.lastReading) row.lastReading = message.observed_at;
         } else if (parsed.kind === 'health') {
-          const health = message as { at?: string; spool?: { depth?: number }; versions?: { agent?: string }; readings?: { acked?: number }; last_error?: string; settings?: { origin?: string } };
+          const health = message as {
+            at?: string;
+            spool?: { depth?: number };
+            versions?: { agent?: string };
+            readings?: { acked?: number };
+            last_error?: string;
+            settings?: { origin?: string };
+          };
           row.lastHealth = health.at;
           if (health.versions?.agent) row.agentVersion = health.versions.agent;
           if (typeof health.spool?.depth === 'number') row.spoolDepth = health.spool.depth;
@@ -88,9 +103,16 @@ export async function fleetStatus(ctx: FleetContext, waitSeconds = ctx.config.fl
         // not JSON: the bridge would have refused it anyway; nothing to show
       }
     });
-    const granted = await client.subscribeAsync(['status', 'health', 'weather'].map((kind) => `${MQTT_TOPIC_ROOT}/+/+/${kind}`), { qos: 0 });
+    const granted = await client.subscribeAsync(
+      ['status', 'health', 'weather'].map((kind) => `${MQTT_TOPIC_ROOT}/+/+/${kind}`),
+      { qos: 0 },
+    );
     const refused = granted.filter((g) => g.qos === 128);
-    if (refused.length) throw new KotsError('NOT_AUTHORIZED', `the broker refused ${refused.map((g) => g.topic).join(', ')} to ${ctx.config.fleet.operatorUser} (it must be an operator user in the registry)`);
+    if (refused.length)
+      throw new KotsError(
+        'NOT_AUTHORIZED',
+        `the broker refused ${refused.map((g) => g.topic).join(', ')} to ${ctx.config.fleet.operatorUser} (it must be an operator user in the registry)`,
+      );
     await new Promise((r) => setTimeout(r, waitSeconds * 1000));
   } finally {
     await client.endAsync().catch(() => undefined);
@@ -119,7 +141,12 @@ export function parseSettingAssignments(assignments: string[]): Record<string, n
 }
 
 /** Publishes the device's retained remote settings (merged with what was set before); returns what is now in force remotely. */
-export async function setRemoteSettings(ctx: FleetContext, id: string, assignments: string[], options: { clear?: boolean } = {}): Promise<Record<string, number>> {
+export async function setRemoteSettings(
+  ctx: FleetContext,
+  id: string,
+  assignments: string[],
+  options: { clear?: boolean } = {},
+): Promise<Record<string, number>> {
   const changes = parseSettingAssignments(assignments);
   const stateDir = ctx.config.fleet.stateDir;
   const unlock = lockState(stateDir);
@@ -133,7 +160,8 @@ export async function setRemoteSettings(ctx: FleetContext, id: string, assignmen
       else merged[key] = value;
     }
     const checked = remoteSettingsSchema.safeParse(merged);
-    if (!checked.success) throw new KotsError('USAGE', `remote settings refused: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!checked.success)
+      throw new KotsError('USAGE', `remote settings refused: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const min = merged.intervalMinSeconds ?? device.intervalMinSeconds;
     const max = merged.intervalMaxSeconds ?? device.intervalMaxSeconds;
     if (min > max) throw new KotsError('USAGE', `intervalMinSeconds ${min} would exceed intervalMaxSeconds ${max}`);

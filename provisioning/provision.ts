@@ -12,7 +12,15 @@
 import { KotsError, errorMessage } from '../core/errors.js';
 import type { KotsConfig } from '../core/config/index.js';
 import type { Logger } from '../core/log.js';
-import { generateCredential, hashCredential, hashDeviceCredential, upsertDevice, upsertUser, verifyCredential, type RegistryInput } from '../bridge/registry/index.js';
+import {
+  generateCredential,
+  hashCredential,
+  hashDeviceCredential,
+  upsertDevice,
+  upsertUser,
+  verifyCredential,
+  type RegistryInput,
+} from '../bridge/registry/index.js';
 import { agentBinary } from './binaries.js';
 import { writeBundle } from './bundle.js';
 import { deliverOverSsh, type SshOptions } from './deliver-ssh.js';
@@ -27,10 +35,7 @@ import { join, resolve } from 'node:path';
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
-export type Delivery =
-  | { kind: 'out'; dir: string }
-  | { kind: 'ssh'; address?: string; options: SshOptions }
-  | { kind: 'sd'; path: string };
+export type Delivery = { kind: 'out'; dir: string } | { kind: 'ssh'; address?: string; options: SshOptions } | { kind: 'sd'; path: string };
 
 export interface ProvisionOptions {
   delivery?: Delivery;
@@ -75,7 +80,10 @@ async function openweatherKey(config: KotsConfig, secrets: SecretStore, needed: 
   if (given && given !== stored) await secrets.set({ kind: 'openweather' }, given);
   const key = given ?? stored;
   if (needed && !key) {
-    throw new KotsError('SECRET_MISSING', `devices with source openweather need the OpenWeather API key: give it once as KOTS_AGENT_OPENWEATHER_API_KEY (it is then kept in ${secrets.description})`);
+    throw new KotsError(
+      'SECRET_MISSING',
+      `devices with source openweather need the OpenWeather API key: give it once as KOTS_AGENT_OPENWEATHER_API_KEY (it is then kept in ${secrets.description})`,
+    );
   }
   return key;
 }
@@ -104,7 +112,13 @@ interface Issued {
   credential?: string;
 }
 
-async function issueCredential(device: DeviceSpec, existing: DeviceState | undefined, rotate: boolean, secrets: SecretStore, data: RegistryInput): Promise<Issued> {
+async function issueCredential(
+  device: DeviceSpec,
+  existing: DeviceState | undefined,
+  rotate: boolean,
+  secrets: SecretStore,
+  data: RegistryInput,
+): Promise<Issued> {
   if (existing?.revoked && !rotate) return { action: 'revoked', hash: existing.hash };
   const stored = rotate ? undefined : await secrets.get({ kind: 'device', id: device.id });
   if (!stored) {
@@ -147,14 +161,25 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
     state.broker = plan.broker;
     const rotate = new Set(options.rotate ?? []);
     for (const id of rotate) if (!plan.devices.some((d) => d.id === id)) throw new KotsError('USAGE', `--rotate ${id}: no such device in the fleet`);
-    for (const id of options.only ?? []) if (!plan.devices.some((d) => d.id === id)) throw new KotsError('USAGE', `--device ${id}: no such device in the fleet`);
+    for (const id of options.only ?? [])
+      if (!plan.devices.some((d) => d.id === id)) throw new KotsError('USAGE', `--device ${id}: no such device in the fleet`);
     const delivery = options.delivery;
     const single = delivery?.kind === 'sd' || (delivery?.kind === 'ssh' && delivery.address);
     if (delivery && single && (options.only?.length ?? plan.devices.length) !== 1) {
-      throw new KotsError('USAGE', `${delivery.kind === 'sd' ? '--sd' : '--ssh user@host'} writes one device: name it with --device <id> (devices: ${plan.devices.map((d) => d.id).slice(0, 10).join(', ')})`);
+      throw new KotsError(
+        'USAGE',
+        `${delivery.kind === 'sd' ? '--sd' : '--ssh user@host'} writes one device: name it with --device <id> (devices: ${plan.devices
+          .map((d) => d.id)
+          .slice(0, 10)
+          .join(', ')})`,
+      );
     }
     const { secrets, registry } = await openStores(config);
-    const key = await openweatherKey(config, secrets, plan.devices.some((d) => d.source === 'openweather' && !state.devices[d.id]?.revoked));
+    const key = await openweatherKey(
+      config,
+      secrets,
+      plan.devices.some((d) => d.source === 'openweather' && !state.devices[d.id]?.revoked),
+    );
 
     let data = await ensureOperator(config, secrets, await registry.read(), state);
     const reports: DeviceReport[] = [];
@@ -163,7 +188,8 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
     for (const device of plan.devices) {
       const existing = state.devices[device.id];
       const issued = await issueCredential(device, existing, rotate.has(device.id), secrets, data);
-      if (issued.action !== 'revoked') data = upsertDevice(data, { id: device.id, city: device.city.slug, cityName: device.city.name, hash: issued.hash, revoked: false });
+      if (issued.action !== 'revoked')
+        data = upsertDevice(data, { id: device.id, city: device.city.slug, cityName: device.city.name, hash: issued.hash, revoked: false });
       if (issued.credential) credentials.set(device.id, issued.credential);
       state.devices[device.id] = deviceState(device, existing, issued, now);
       reports.push({ id: device.id, city: device.city.slug, target: device.target, credential: issued.action });
@@ -180,14 +206,27 @@ async function provisionPlan(ctx: FleetContext, plan: FleetPlan, options: Provis
   }
 }
 
-async function deliver(ctx: FleetContext, plan: FleetPlan, options: ProvisionOptions, reports: DeviceReport[], credentials: Map<string, string>, key: string | undefined): Promise<void> {
+async function deliver(
+  ctx: FleetContext,
+  plan: FleetPlan,
+  options: ProvisionOptions,
+  reports: DeviceReport[],
+  credentials: Map<string, string>,
+  key: string | undefined,
+): Promise<void> {
   const delivery = options.delivery;
   if (!delivery) return;
   const only = options.only?.length ? new Set(options.only) : undefined;
   const chosen = reports.filter((r) => (!only || only.has(r.id)) && r.credential !== 'revoked');
   if ((delivery.kind === 'sd' || (delivery.kind === 'ssh' && delivery.address)) && chosen.length !== 1) {
     const flag = delivery.kind === 'sd' ? `--sd ${delivery.path}` : `--ssh ${delivery.address}`;
-    throw new KotsError('USAGE', `${flag} writes one device, and ${chosen.length} are selected: name it with --device <id> (devices: ${chosen.map((r) => r.id).slice(0, 10).join(', ')})`);
+    throw new KotsError(
+      'USAGE',
+      `${flag} writes one device, and ${chosen.length} are selected: name it with --device <id> (devices: ${chosen
+        .map((r) => r.id)
+        .slice(0, 10)
+        .join(', ')})`,
+    );
   }
   if (delivery.kind === 'sd') requireRootForSd(delivery.path);
   for (const report of reports) if (report.credential === 'revoked') report.delivered = 'skipped: revoked (re-issue with --rotate)';

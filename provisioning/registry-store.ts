@@ -62,7 +62,10 @@ export class VaultRegistryStore implements RegistryStore {
       answer = (await vaultClient(this.access).read(`${this.access.mount}/data/${this.path}`)) as typeof answer;
     } catch (error) {
       if ((error as { response?: { statusCode?: number } }).response?.statusCode === 404) return EMPTY;
-      throw new KotsError('VAULT_UNAVAILABLE', `cannot read the device registry ${this.description} at ${this.access.address}: ${(error as Error).message}`, { retryable: true, cause: error });
+      throw new KotsError('VAULT_UNAVAILABLE', `cannot read the device registry ${this.description} at ${this.access.address}: ${(error as Error).message}`, {
+        retryable: true,
+        cause: error,
+      });
     }
     const text = answer.data?.data?.registry;
     if (typeof text !== 'string') return EMPTY;
@@ -70,7 +73,17 @@ export class VaultRegistryStore implements RegistryStore {
   }
 
   write(data: RegistryInput): Promise<void> {
-    return writeRegistryToVault({ address: this.access.address, token: this.access.token, mount: this.access.mount, path: this.path, ...(this.access.namespace ? { namespace: this.access.namespace } : {}), timeoutMs: this.access.timeoutMs }, data);
+    return writeRegistryToVault(
+      {
+        address: this.access.address,
+        token: this.access.token,
+        mount: this.access.mount,
+        path: this.path,
+        ...(this.access.namespace ? { namespace: this.access.namespace } : {}),
+        timeoutMs: this.access.timeoutMs,
+      },
+      data,
+    );
   }
 }
 

@@ -113,15 +113,23 @@ export async function vaultAccess(vault: KotsConfig['vault']): Promise<VaultAcce
   if (vault.roleId && vault.secretId) {
     const client = nodeVault({ apiVersion: 'v1', endpoint: address, ...(namespace ? { namespace } : {}), requestOptions: { timeout: base.timeoutMs } });
     try {
-      const login = (await client.approleLogin({ mount_point: vault.appRoleMount, role_id: vault.roleId, secret_id: vault.secretId })) as { auth?: { client_token?: string } };
+      const login = (await client.approleLogin({ mount_point: vault.appRoleMount, role_id: vault.roleId, secret_id: vault.secretId })) as {
+        auth?: { client_token?: string };
+      };
       if (!login.auth?.client_token) throw new Error('the answer carried no client token');
       return { ...base, token: login.auth.client_token };
     } catch (error) {
-      throw new KotsError('AUTH_FAILED', `Vault at ${address} refused the AppRole login (role id ${vault.roleId}): ${describeFailure(error)}`, { cause: error });
+      throw new KotsError('AUTH_FAILED', `Vault at ${address} refused the AppRole login (role id ${vault.roleId}): ${describeFailure(error)}`, {
+        cause: error,
+      });
     }
   }
   const token = vault.token ?? process.env.VAULT_TOKEN ?? (vault.tokenFile ? readFileSync(vault.tokenFile, 'utf8').trim() : undefined);
-  if (!token) throw new KotsError('CONFIG_INVALID', 'vault.address is set but no credentials are: give vault.token (VAULT_TOKEN), vault.tokenFile, or vault.roleId + vault.secretId');
+  if (!token)
+    throw new KotsError(
+      'CONFIG_INVALID',
+      'vault.address is set but no credentials are: give vault.token (VAULT_TOKEN), vault.tokenFile, or vault.roleId + vault.secretId',
+    );
   return { ...base, token };
 }
 
@@ -177,8 +185,16 @@ export class VaultSecretStore implements SecretStore {
   private failure(what: 'read' | 'write' | 'delete', path: string, error: unknown): KotsError {
     const status = statusOf(error);
     const full = `${this.access.mount}/data/${path}`;
-    if (status === 403) return new KotsError('NOT_AUTHORIZED', `Vault at ${this.access.address} refused to ${what} ${full} (${describeFailure(error)}): the policy must allow it`, { cause: error });
-    return new KotsError('VAULT_UNAVAILABLE', `cannot ${what} ${full} in Vault at ${this.access.address}: ${describeFailure(error)}`, { retryable: true, cause: error });
+    if (status === 403)
+      return new KotsError(
+        'NOT_AUTHORIZED',
+        `Vault at ${this.access.address} refused to ${what} ${full} (${describeFailure(error)}): the policy must allow it`,
+        { cause: error },
+      );
+    return new KotsError('VAULT_UNAVAILABLE', `cannot ${what} ${full} in Vault at ${this.access.address}: ${describeFailure(error)}`, {
+      retryable: true,
+      cause: error,
+    });
   }
 
   async get(name: SecretName): Promise<string | undefined> {

@@ -31,7 +31,14 @@ export interface FleetState {
   operatorHash?: string;
 }
 
-const stateSchema = z.object({ version: z.literal(1), name: z.string(), broker: z.object({ url: z.string() }).passthrough(), devices: z.record(z.string(), z.object({ id: z.string(), hash: z.string() }).passthrough()) }).passthrough();
+const stateSchema = z
+  .object({
+    version: z.literal(1),
+    name: z.string(),
+    broker: z.object({ url: z.string() }).passthrough(),
+    devices: z.record(z.string(), z.object({ id: z.string(), hash: z.string() }).passthrough()),
+  })
+  .passthrough();
 
 export const STATE_FILE = 'fleet-state.json';
 const LOCK_FILE = 'fleet.lock';
@@ -49,7 +56,11 @@ export function readState(dir: string): FleetState | undefined {
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new KotsError('CONFIG_INVALID', `fleet state ${file} is not valid JSON (${(error as Error).message}); restore it from a backup, it holds the device identities`, { cause: error });
+    throw new KotsError(
+      'CONFIG_INVALID',
+      `fleet state ${file} is not valid JSON (${(error as Error).message}); restore it from a backup, it holds the device identities`,
+      { cause: error },
+    );
   }
   const parsed = stateSchema.safeParse(value);
   if (!parsed.success) throw new KotsError('CONFIG_INVALID', `fleet state ${file} is not a kots fleet state: ${parsed.error.issues[0]?.message}`);
@@ -99,7 +110,10 @@ export function lockState(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        throw new KotsError('USAGE', `another kots fleet command (pid ${holder}) is working on ${dir}; wait for it (or remove ${file} if that process is gone)`);
+        throw new KotsError(
+          'USAGE',
+          `another kots fleet command (pid ${holder}) is working on ${dir}; wait for it (or remove ${file} if that process is gone)`,
+        );
       }
       rmSync(file, { force: true });
     }

@@ -16,7 +16,20 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +105,13 @@ export function buildBinary(target: Target, bundle: string): { path: string; reb
   const out = join(DIST, binaryName(target));
   const stamp = `${out}.inputs`;
   const armhf = target.runtime.kind === 'debian-armhf' ? debianArmhfNode() : undefined;
-  const inputs = hashOf(readFileSync(bundle), JSON.stringify(target), armhf?.debianVersion ?? '', readFileSync(fileURLToPath(import.meta.url)), readFileSync(join(here, 'debian-armhf.ts')));
+  const inputs = hashOf(
+    readFileSync(bundle),
+    JSON.stringify(target),
+    armhf?.debianVersion ?? '',
+    readFileSync(fileURLToPath(import.meta.url)),
+    readFileSync(join(here, 'debian-armhf.ts')),
+  );
   if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === inputs) return { path: out, rebuilt: false };
 
   const version = runtimeVersion(target);
@@ -121,7 +140,9 @@ export function buildBinary(target: Target, bundle: string): { path: string; reb
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new Error(
-      missing ? `${maker} not found: the ${target.name} blob is written by its own Node under qemu-user; run agent/build/install-qemu.sh` : `writing the SEA blob for ${target.name} failed: ${String((error as { stderr?: Buffer }).stderr ?? error)}`,
+      missing
+        ? `${maker} not found: the ${target.name} blob is written by its own Node under qemu-user; run agent/build/install-qemu.sh`
+        : `writing the SEA blob for ${target.name} failed: ${String((error as { stderr?: Buffer }).stderr ?? error)}`,
       { cause: error },
     );
   }

@@ -82,7 +82,14 @@ export class WeatherSimulator {
 
     // Clouds consistent with the regime.
     const cloudRange: Record<Regime, [number, number]> = {
-      clear: [0, 10], fair: [11, 50], cloudy: [51, 84], overcast: [85, 100], drizzle: [75, 100], rain: [80, 100], heavy: [90, 100], storm: [70, 100],
+      clear: [0, 10],
+      fair: [11, 50],
+      cloudy: [51, 84],
+      overcast: [85, 100],
+      drizzle: [75, 100],
+      rain: [80, 100],
+      heavy: [90, 100],
+      storm: [70, 100],
     };
     const [cloudLow, cloudHigh] = cloudRange[regime];
     const clouds = Math.round(cloudLow + (cloudHigh - cloudLow) * random.uniform(PURPOSE.clouds, hourIndex));
@@ -149,13 +156,20 @@ export class WeatherSimulator {
     }
     const cond = condition(conditionId);
 
-    const visibility = mist === 'fog' ? 100 + Math.round(800 * random.uniform(PURPOSE.visibility, hourIndex))
-      : mist === 'mist' ? 1500 + Math.round(3000 * random.uniform(PURPOSE.visibility, hourIndex))
-      : conditionId === 761 ? 1000 + Math.round(4000 * random.uniform(PURPOSE.visibility, hourIndex))
-      : conditionId === 721 ? 4000 + Math.round(4000 * random.uniform(PURPOSE.visibility, hourIndex))
-      : rain1h !== undefined && rain1h > 4 ? 2000 + Math.round(4000 * random.uniform(PURPOSE.visibility, hourIndex))
-      : snow1h !== undefined ? 800 + Math.round(4000 * random.uniform(PURPOSE.visibility, hourIndex))
-      : 10000;
+    const visibility =
+      mist === 'fog'
+        ? 100 + Math.round(800 * random.uniform(PURPOSE.visibility, hourIndex))
+        : mist === 'mist'
+          ? 1500 + Math.round(3000 * random.uniform(PURPOSE.visibility, hourIndex))
+          : conditionId === 761
+            ? 1000 + Math.round(4000 * random.uniform(PURPOSE.visibility, hourIndex))
+            : conditionId === 721
+              ? 4000 + Math.round(4000 * random.uniform(PURPOSE.visibility, hourIndex))
+              : rain1h !== undefined && rain1h > 4
+                ? 2000 + Math.round(4000 * random.uniform(PURPOSE.visibility, hourIndex))
+                : snow1h !== undefined
+                  ? 800 + Math.round(4000 * random.uniform(PURPOSE.visibility, hourIndex))
+                  : 10000;
 
     const sun = sunTimes(date, city.lat, city.lon);
     const tempK = tempC + KELVIN;
@@ -203,8 +217,16 @@ function feelsLikeC(tempC: number, humidity: number, wind: number): number {
   if (tempC >= 27) {
     const T = tempC * 1.8 + 32;
     const R = humidity;
-    const hiF = -42.379 + 2.04901523 * T + 10.14333127 * R - 0.22475541 * T * R - 0.00683783 * T * T - 0.05481717 * R * R
-      + 0.00122874 * T * T * R + 0.00085282 * T * R * R - 0.00000199 * T * T * R * R;
+    const hiF =
+      -42.379 +
+      2.04901523 * T +
+      10.14333127 * R -
+      0.22475541 * T * R -
+      0.00683783 * T * T -
+      0.05481717 * R * R +
+      0.00122874 * T * T * R +
+      0.00085282 * T * R * R -
+      0.00000199 * T * T * R * R;
     return (hiF - 32) / 1.8;
   }
   return tempC;

@@ -66,7 +66,8 @@ export class OpenWeatherSource implements WeatherSource {
         this.lastProblem = undefined;
         return weather;
       } catch (error) {
-        const failure = error instanceof KotsError ? error : new KotsError('SOURCE_FAILED', `OpenWeather: ${errorMessage(error)}`, { retryable: true, cause: error });
+        const failure =
+          error instanceof KotsError ? error : new KotsError('SOURCE_FAILED', `OpenWeather: ${errorMessage(error)}`, { retryable: true, cause: error });
         this.failures++;
         this.lastProblem = failure.message;
         if (!failure.retryable) throw failure;
@@ -74,7 +75,11 @@ export class OpenWeatherSource implements WeatherSource {
         if (attempt < attempts) await sleep(backoff.next());
       }
     }
-    throw new KotsError('SOURCE_FAILED', `${lastError?.message ?? 'OpenWeather was not asked (attempts < 1)'} (gave up after ${attempts} attempts; the reading is skipped)`, { retryable: false, cause: lastError });
+    throw new KotsError(
+      'SOURCE_FAILED',
+      `${lastError?.message ?? 'OpenWeather was not asked (attempts < 1)'} (gave up after ${attempts} attempts; the reading is skipped)`,
+      { retryable: false, cause: lastError },
+    );
   }
 
   private async call(): Promise<CurrentWeather> {
@@ -86,7 +91,13 @@ export class OpenWeatherSource implements WeatherSource {
       response = await fetch(this.url(), { signal: AbortSignal.timeout(this.options.timeoutMs), headers: { accept: 'application/json' } });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
-      throw new KotsError('SOURCE_FAILED', timedOut ? `OpenWeather did not answer within ${this.options.timeoutMs} ms (agent.openweatherTimeoutSeconds)` : `OpenWeather unreachable: ${errorMessage(error)}`, { retryable: true, cause: error });
+      throw new KotsError(
+        'SOURCE_FAILED',
+        timedOut
+          ? `OpenWeather did not answer within ${this.options.timeoutMs} ms (agent.openweatherTimeoutSeconds)`
+          : `OpenWeather unreachable: ${errorMessage(error)}`,
+        { retryable: true, cause: error },
+      );
     }
     const text = await response.text();
     const message = apiMessage(text);
@@ -96,11 +107,16 @@ export class OpenWeatherSource implements WeatherSource {
       case response.status === 401:
         throw new KotsError('AUTH_FAILED', `OpenWeather refused the API key (agent.openweatherApiKey / KOTS_AGENT_OPENWEATHER_API_KEY): ${message}`);
       case response.status === 404:
-        throw new KotsError('CONFIG_INVALID', `OpenWeather does not know the city ${this.options.city.name} (agent.city; agent.openweatherQuery is ${this.options.query}): ${message}`);
+        throw new KotsError(
+          'CONFIG_INVALID',
+          `OpenWeather does not know the city ${this.options.city.name} (agent.city; agent.openweatherQuery is ${this.options.query}): ${message}`,
+        );
       case response.status === 429: {
         const retryAfter = Number(response.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) limiter.block(Date.now() + retryAfter * 1000);
-        throw new KotsError('LIMIT_EXCEEDED', `OpenWeather rate limit hit (agent.openweatherCallsPerMinute is ${this.options.callsPerMinute()}): ${message}`, { retryable: true });
+        throw new KotsError('LIMIT_EXCEEDED', `OpenWeather rate limit hit (agent.openweatherCallsPerMinute is ${this.options.callsPerMinute()}): ${message}`, {
+          retryable: true,
+        });
       }
       case response.status >= 500:
         throw new KotsError('SOURCE_FAILED', `OpenWeather server error ${response.status}: ${message}`, { retryable: true });
@@ -135,7 +151,10 @@ function parseWeather(text: string): CurrentWeather {
   }
   const parsed = currentWeatherSchema.safeParse(body);
   if (!parsed.success) {
-    const reason = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const reason = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.')}: ${i.message}`)
+      .join('; ');
     throw new KotsError('SOURCE_FAILED', `OpenWeather answered with an unexpected current-weather object: ${reason}`, { retryable: true });
   }
   return parsed.data;

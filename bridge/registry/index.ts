@@ -15,7 +15,15 @@ import { readFileSync } from 'node:fs';
 import { KotsError } from '../../core/errors.js';
 import { FileRegistrySource, VaultRegistrySource, type RegistrySource, type VaultRegistrySettings } from './sources.js';
 
-export { DEFAULT_SCRYPT_COST, generateCredential, hashCredential, hashDeviceCredential, isCredentialHash, verifyCredential, type ScryptCost } from './credentials.js';
+export {
+  DEFAULT_SCRYPT_COST,
+  generateCredential,
+  hashCredential,
+  hashDeviceCredential,
+  isCredentialHash,
+  verifyCredential,
+  type ScryptCost,
+} from './credentials.js';
 export {
   loadRegistry,
   parseRegistry,
@@ -53,5 +61,12 @@ export function vaultRegistrySettings(config: KotsConfig): VaultRegistrySettings
   if (!address || !token) {
     throw new KotsError('CONFIG_INVALID', 'bridge.registryVaultPath needs vault.address (or VAULT_ADDR) and vault.token (or VAULT_TOKEN, vault.tokenFile)');
   }
-  return { address, token, mount: vault.mount, path: bridge.registryVaultPath, ...(vault.namespace ? { namespace: vault.namespace } : {}), timeoutMs: vault.timeoutSeconds * 1000 };
+  return {
+    address,
+    token,
+    mount: vault.mount,
+    path: bridge.registryVaultPath,
+    ...(vault.namespace ? { namespace: vault.namespace } : {}),
+    timeoutMs: vault.timeoutSeconds * 1000,
+  };
 }

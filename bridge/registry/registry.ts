@@ -19,7 +19,12 @@ import { KotsError } from '../../core/errors.js';
 import { DEVICE_ID_PATTERN, SLUG_PATTERN } from '../../core/topics.js';
 import { isCredentialHash } from './credentials.js';
 
-const credentialHash = z.string().refine(isCredentialHash, 'must be a credential hash made by hashCredential ($scrypt$ln=..,r=..,p=..$salt$hash) or hashDeviceCredential ($hmac-sha256$salt$mac)');
+const credentialHash = z
+  .string()
+  .refine(
+    isCredentialHash,
+    'must be a credential hash made by hashCredential ($scrypt$ln=..,r=..,p=..$salt$hash) or hashDeviceCredential ($hmac-sha256$salt$mac)',
+  );
 
 export const deviceEntrySchema = z
   .object({
@@ -38,7 +43,11 @@ export type UserRole = (typeof USER_ROLES)[number];
 
 export const userEntrySchema = z
   .object({
-    name: z.string().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'must be letters, digits, ".", "_", "@" or "-"'),
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._@-]+$/, 'must be letters, digits, ".", "_", "@" or "-"'),
     role: z.enum(USER_ROLES),
     hash: credentialHash,
     revoked: z.boolean().default(false),

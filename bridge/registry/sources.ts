@@ -144,7 +144,10 @@ export class VaultRegistrySource implements RegistrySource {
     try {
       answer = await this.client.read(`${this.settings.mount}/data/${this.settings.path}`);
     } catch (error) {
-      throw new KotsError('CONFIG_FILE_UNREADABLE', `cannot read the device registry ${this.description} at ${this.settings.address}: ${vaultReason(error)}`, { retryable: true, cause: error });
+      throw new KotsError('CONFIG_FILE_UNREADABLE', `cannot read the device registry ${this.description} at ${this.settings.address}: ${vaultReason(error)}`, {
+        retryable: true,
+        cause: error,
+      });
     }
     const data = answer.data?.data ?? {};
     const version = `${answer.data?.metadata?.version ?? ''}:${JSON.stringify(data)}`;
@@ -200,6 +203,10 @@ export async function writeRegistryToVault(settings: VaultRegistrySettings, data
     await client.write(`${settings.mount}/data/${settings.path}`, { data: { registry: registryToYaml(data) } });
   } catch (error) {
     const status = (error as { response?: { statusCode?: number } }).response?.statusCode;
-    throw new KotsError(status === 403 ? 'NOT_AUTHORIZED' : 'CONFIG_FILE_UNREADABLE', `cannot write the device registry to ${settings.mount}/data/${settings.path} at ${settings.address}: ${vaultReason(error)}`, { retryable: status !== 403, cause: error });
+    throw new KotsError(
+      status === 403 ? 'NOT_AUTHORIZED' : 'CONFIG_FILE_UNREADABLE',
+      `cannot write the device registry to ${settings.mount}/data/${settings.path} at ${settings.address}: ${vaultReason(error)}`,
+      { retryable: status !== 403, cause: error },
+    );
   }
 }

@@ -17,7 +17,9 @@ interface ChallengeOptions {
 }
 
 export function registerChallengeCommand(program: Command): void {
-  const challenge = program.command('challenge').description('the investigative challenge: find out from the data which weather makes which surreal event (analysis/GUIDE.md)');
+  const challenge = program
+    .command('challenge')
+    .description('the investigative challenge: find out from the data which weather makes which surreal event (analysis/GUIDE.md)');
 
   challenge
     .command('events')
@@ -53,12 +55,24 @@ export function registerChallengeCommand(program: Command): void {
     .command('check')
     .description('score a hypothesis: precision and recall of a SQL condition against the readings that fired EVENT, and a hint')
     .argument('<event>', 'event id, name or part of its name ("two moons")')
-    .requiredOption('-w, --where <condition>', 'SQL condition over the readings columns (never the event_* answer columns), e.g. "weather_main = \'Clear\' AND hour(local_time) BETWEEN 20 AND 21"')
+    .requiredOption(
+      '-w, --where <condition>',
+      'SQL condition over the readings columns (never the event_* answer columns), e.g. "weather_main = \'Clear\' AND hour(local_time) BETWEEN 20 AND 21"',
+    )
     .option('--json', 'print the score as JSON')
     .option('--motherduck', 'run in MotherDuck (as kots sql --motherduck)')
-    .addHelpText('after', examples(`kots challenge check "two moons" --where "weather_main = 'Clear' AND hour(local_time) BETWEEN 20 AND 21"`, 'kots challenge check 6 --where "wind_speed > 6" --json'))
+    .addHelpText(
+      'after',
+      examples(
+        `kots challenge check "two moons" --where "weather_main = 'Clear' AND hour(local_time) BETWEEN 20 AND 21"`,
+        'kots challenge check 6 --where "wind_speed > 6" --json',
+      ),
+    )
     .action(async (event: string, opts: ChallengeOptions, command: Command) => {
-      const [{ openLakeDatabase }, { formatScore, scoreHypothesis, checkPredicate }] = await Promise.all([import('../../lakehouse/database.js'), import('../../lakehouse/challenge.js')]);
+      const [{ openLakeDatabase }, { formatScore, scoreHypothesis, checkPredicate }] = await Promise.all([
+        import('../../lakehouse/database.js'),
+        import('../../lakehouse/challenge.js'),
+      ]);
       // Refuse an answer-reading condition before opening anything.
       checkPredicate(opts.where);
       const { config } = await loadContextAsync(command);
@@ -84,7 +98,10 @@ export function registerChallengeCommand(program: Command): void {
         process.stdout.write(`${formatStep(steps, Number(step))}\n`);
         return;
       }
-      const [{ config }, { openLake, RAW_WEATHER_PREFIX, CONSOLIDATED_WEATHER_PREFIX }] = await Promise.all([loadContextAsync(command), import('../../core/lake/index.js')]);
+      const [{ config }, { openLake, RAW_WEATHER_PREFIX, CONSOLIDATED_WEATHER_PREFIX }] = await Promise.all([
+        loadContextAsync(command),
+        import('../../core/lake/index.js'),
+      ]);
       const lake = openLake(config.lake);
       const empty = (await lake.list(RAW_WEATHER_PREFIX)).length === 0 && (await lake.list(CONSOLIDATED_WEATHER_PREFIX)).length === 0;
       process.stdout.write(`${formatOverview(steps, empty)}\n`);

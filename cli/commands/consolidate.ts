@@ -38,13 +38,18 @@ function nonNegative(text: string): number {
 }
 
 function datesOf(opts: ConsolidateCliOptions, dateRange: (from: string, to: string) => string[]): string[] {
-  if (opts.pending && (opts.date || opts.from || opts.to)) throw new KotsError('USAGE', '--pending finds its dates itself: give it without --date, --from or --to');
+  if (opts.pending && (opts.date || opts.from || opts.to))
+    throw new KotsError('USAGE', '--pending finds its dates itself: give it without --date, --from or --to');
   if (opts.date && (opts.from || opts.to)) throw new KotsError('USAGE', 'give either --date or --from/--to, not both');
   if (opts.from || opts.to) {
     if (!opts.from || !opts.to) throw new KotsError('USAGE', '--from and --to go together (a backfill of a date range)');
     return dateRange(resolveDate(opts.from), resolveDate(opts.to));
   }
-  if (!opts.date) throw new KotsError('USAGE', 'say which day: --date YYYY-MM-DD (or today, yesterday), --from/--to for a range, or --pending for every day with raw files left');
+  if (!opts.date)
+    throw new KotsError(
+      'USAGE',
+      'say which day: --date YYYY-MM-DD (or today, yesterday), --from/--to for a range, or --pending for every day with raw files left',
+    );
   return [resolveDate(opts.date)];
 }
 
@@ -55,7 +60,9 @@ function summary(r: PartitionResult): string {
       : r.status === 'unchanged'
         ? `up to date: ${r.rows} readings in ${r.part}`
         : `${r.inputRows} rows from ${r.newRaw} new raw files → ${r.rows} readings in ${r.part}`;
-  const removed = [r.removedRaw ? `removed ${r.removedRaw} raw files` : '', r.removedParts ? `removed ${r.removedParts} superseded parts` : ''].filter(Boolean).join(', ');
+  const removed = [r.removedRaw ? `removed ${r.removedRaw} raw files` : '', r.removedParts ? `removed ${r.removedParts} superseded parts` : '']
+    .filter(Boolean)
+    .join(', ');
   return `date=${r.date} city=${r.city}: ${what}${removed ? `; ${removed}` : ''} (${r.elapsedMs} ms)`;
 }
 
@@ -70,7 +77,15 @@ export function registerConsolidateCommand(program: Command): void {
     .option('--city <slug>', 'only this city')
     .option('--retention-hours <n>', 'hours after the end of a day before its raw files are removed (default: consolidate.rawRetentionHours)', nonNegative)
     .option('--json', 'print one JSON object per partition instead of a line of text')
-    .addHelpText('after', examples('kots consolidate --date yesterday', 'kots consolidate --date 2026-03-01 --city lisbon', 'kots consolidate --from 2026-03-01 --to 2026-03-31 --json', 'kots consolidate --pending'))
+    .addHelpText(
+      'after',
+      examples(
+        'kots consolidate --date yesterday',
+        'kots consolidate --date 2026-03-01 --city lisbon',
+        'kots consolidate --from 2026-03-01 --to 2026-03-31 --json',
+        'kots consolidate --pending',
+      ),
+    )
     .action(async (opts: ConsolidateCliOptions, command: Command) => {
       const [{ consolidateDays, dateRange, pendingDates }, { openLake }, { openDuck }] = await Promise.all([
         import('../../lakehouse/consolidate.js'),
@@ -78,7 +93,8 @@ export function registerConsolidateCommand(program: Command): void {
         import('../../lakehouse/duckdb.js'),
       ]);
       const fixedDates = opts.pending && !(opts.date || opts.from || opts.to) ? undefined : datesOf(opts, dateRange);
-      if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city)) throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
+      if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city))
+        throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
       const { config, logger } = await loadContextAsync(command, {}, 'kots-consolidate');
       await checkServers(config, { lake: true });
       const lake = openLake(config.lake);
@@ -91,7 +107,14 @@ export function registerConsolidateCommand(program: Command): void {
       let inputRows = 0;
       try {
         const outcomes = await consolidateDays(
-          { lake, connection: duck.connection, instance: duck.instance, retentionHours, leaseMs: config.consolidate.leaseSeconds * 1000, onStep: (p, step, detail) => logger.debug({ ...p, step }, detail) },
+          {
+            lake,
+            connection: duck.connection,
+            instance: duck.instance,
+            retentionHours,
+            leaseMs: config.consolidate.leaseSeconds * 1000,
+            onStep: (p, step, detail) => logger.debug({ ...p, step }, detail),
+          },
           dates,
           opts.city,
         );
@@ -113,7 +136,10 @@ export function registerConsolidateCommand(program: Command): void {
         duck.close();
       }
       const seconds = (Date.now() - started) / 1000;
-      if (!opts.json) process.stdout.write(`consolidated ${dates.length} day(s) of ${lake.describe()}: ${readings} readings (${inputRows} raw rows read) in ${seconds.toFixed(1)} s${failures ? `, ${failures} day(s) FAILED` : ''}\n`);
+      if (!opts.json)
+        process.stdout.write(
+          `consolidated ${dates.length} day(s) of ${lake.describe()}: ${readings} readings (${inputRows} raw rows read) in ${seconds.toFixed(1)} s${failures ? `, ${failures} day(s) FAILED` : ''}\n`,
+        );
       if (failures > 0) process.exitCode = 1;
     });
 }

@@ -38,7 +38,10 @@ function port(text: string): number {
 function withDeliveryOptions(command: Command): Command {
   return command
     .option('--out <dir>', 'write one <dir>/kots-agent-<id>.tar.gz per device (mode 600: it holds the credential); the default is <fleet.stateDir>/bundles')
-    .option('--ssh [user@host]', "install over SSH with the user's key: onto user@host (one --device), or each device onto the ssh: address fleet.yaml gives it")
+    .option(
+      '--ssh [user@host]',
+      "install over SSH with the user's key: onto user@host (one --device), or each device onto the ssh: address fleet.yaml gives it",
+    )
     .option('--sd <path>', 'write one --device onto a mounted Raspberry Pi OS card: <path>/bootfs (or boot) and <path>/rootfs')
     .option('--device <id>', 'deliver only this device (repeatable); every device is still registered', collect)
     .option('--ssh-port <port>', 'SSH port', port)
@@ -74,35 +77,74 @@ function printReport(report: ProvisionReport, json: boolean | undefined): boolea
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return !failed;
   }
-  const lines = report.devices.map((d) => `${d.id.padEnd(24)} ${d.city.padEnd(16)} ${d.target.padEnd(13)} ${d.credential.padEnd(13)} ${d.error ? `FAILED: ${d.error}` : (d.delivered ?? 'registered')}`);
+  const lines = report.devices.map(
+    (d) =>
+      `${d.id.padEnd(24)} ${d.city.padEnd(16)} ${d.target.padEnd(13)} ${d.credential.padEnd(13)} ${d.error ? `FAILED: ${d.error}` : (d.delivered ?? 'registered')}`,
+  );
   process.stdout.write(`${'device'.padEnd(24)} ${'city'.padEnd(16)} ${'target'.padEnd(13)} ${'credential'.padEnd(13)} delivery\n${lines.join('\n')}\n`);
-  if (report.notInManifest.length) process.stdout.write(`\nin the fleet but no longer in the manifest (still registered; \`kots fleet revoke <id>\` cuts them off): ${report.notInManifest.join(', ')}\n`);
+  if (report.notInManifest.length)
+    process.stdout.write(
+      `\nin the fleet but no longer in the manifest (still registered; \`kots fleet revoke <id>\` cuts them off): ${report.notInManifest.join(', ')}\n`,
+    );
   process.stdout.write(`\nregistry: ${report.registry} (hashes only; run the bridge with ${report.bridgeSetting})\nsecrets: ${report.secrets}\n`);
   return !failed;
 }
 
 function formatStatus(rows: DeviceStatus[]): string {
   const header = ['device', 'city', 'target', 'state', 'last reading', 'agent', 'spool', 'last error'];
-  const table = rows.map((r) => [r.id, r.city, r.target, r.state, r.lastReading ?? '-', r.agentVersion ?? '-', r.spoolDepth === undefined ? '-' : String(r.spoolDepth), r.lastError ?? '']);
+  const table = rows.map((r) => [
+    r.id,
+    r.city,
+    r.target,
+    r.state,
+    r.lastReading ?? '-',
+    r.agentVersion ?? '-',
+    r.spoolDepth === undefined ? '-' : String(r.spoolDepth),
+    r.lastError ?? '',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]?.length ?? 0)));
-  return [header, ...table].map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return [header, ...table]
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function registerFleetCommand(program: Command): void {
-  const fleet = program.command('fleet').description('provision and operate the fleet of agents: identities, credentials, bundles, delivery (SSH, SD card), rotate, revoke, status, remote settings');
+  const fleet = program
+    .command('fleet')
+    .description(
+      'provision and operate the fleet of agents: identities, credentials, bundles, delivery (SSH, SD card), rotate, revoke, status, remote settings',
+    );
 
   withDeliveryOptions(
     fleet
       .command('provision <manifest>')
-      .description('register every device of fleet.yaml (new ones get an identity and a random credential; the registry gets only its hash) and deliver their files; safe to re-run')
+      .description(
+        'register every device of fleet.yaml (new ones get an identity and a random credential; the registry gets only its hash) and deliver their files; safe to re-run',
+      )
       .option('--rotate <id>', 'give this device a new credential (repeatable; also re-issues a revoked device)', collect)
-      .addHelpText('after', examples('kots fleet provision fleet.yaml --out bundles/', 'kots fleet provision fleet.yaml --ssh', 'kots fleet provision fleet.yaml --device pi-lisbon-1 --sd /media/$USER')),
+      .addHelpText(
+        'after',
+        examples(
+          'kots fleet provision fleet.yaml --out bundles/',
+          'kots fleet provision fleet.yaml --ssh',
+          'kots fleet provision fleet.yaml --device pi-lisbon-1 --sd /media/$USER',
+        ),
+      ),
   ).action(async (manifest: string, opts: DeliveryCliOptions & { rotate?: string[] }, command: Command) => {
     const { defaultBundleDir, provisionFleet } = await provisioning();
     if (opts.sd !== undefined) requireRootForSd(opts.sd); // before anything is read or locked
     const ctx = await loadContextAsync(command, {}, 'kots-fleet');
     const delivery = deliveryOf(opts, defaultBundleDir(ctx.config));
-    const report = await provisionFleet(ctx, manifest, { ...(delivery ? { delivery } : {}), ...(opts.rotate ? { rotate: opts.rotate } : {}), ...(opts.device ? { only: opts.device } : {}) });
+    const report = await provisionFleet(ctx, manifest, {
+      ...(delivery ? { delivery } : {}),
+      ...(opts.rotate ? { rotate: opts.rotate } : {}),
+      ...(opts.device ? { only: opts.device } : {}),
+    });
     if (!printReport(report, opts.json)) process.exitCode = 1;
   });
 
@@ -118,7 +160,10 @@ export function registerFleetCommand(program: Command): void {
     const delivery = deliveryOf(opts, undefined);
     const report = await rotateDevice(ctx, id, delivery);
     if (!printReport(report, opts.json)) process.exitCode = 1;
-    if (!delivery && !opts.json) process.stdout.write(`\n${id}: new credential issued and kept in the secret store; the device is cut off until it gets it: \`kots fleet provision fleet.yaml --device ${id} --out DIR\` (or --ssh / --sd)\n`);
+    if (!delivery && !opts.json)
+      process.stdout.write(
+        `\n${id}: new credential issued and kept in the secret store; the device is cut off until it gets it: \`kots fleet provision fleet.yaml --device ${id} --out DIR\` (or --ssh / --sd)\n`,
+      );
   });
 
   fleet
@@ -129,7 +174,9 @@ export function registerFleetCommand(program: Command): void {
       const { revokeDevice } = await provisioning();
       const ctx = await loadContextAsync(command, {}, 'kots-fleet');
       const result = await revokeDevice(ctx, id);
-      process.stdout.write(`${id}: revoked in ${result.registry}; the bridge cuts it off on its next registry reload (bridge.registryReloadSeconds). Re-issue it with \`kots fleet rotate ${id}\`.\n`);
+      process.stdout.write(
+        `${id}: revoked in ${result.registry}; the bridge cuts it off on its next registry reload (bridge.registryReloadSeconds). Re-issue it with \`kots fleet rotate ${id}\`.\n`,
+      );
     });
 
   fleet
@@ -148,14 +195,20 @@ export function registerFleetCommand(program: Command): void {
 
   fleet
     .command('config <device> [settings...]')
-    .description('publish the device\'s retained remote settings (key=value; key= removes one; --clear removes all), applied by the agent without a restart')
+    .description("publish the device's retained remote settings (key=value; key= removes one; --clear removes all), applied by the agent without a restart")
     .option('--clear', 'clear every remote setting first (the agent goes back to its config file)')
     .addHelpText('after', examples('kots fleet config pi-lisbon-1 intervalMinSeconds=60 intervalMaxSeconds=120', 'kots fleet config pi-lisbon-1 --clear'))
     .action(async (id: string, settings: string[], opts: { clear?: boolean }, command: Command) => {
       const { setRemoteSettings } = await operations();
-      if (!settings.length && !opts.clear) throw new KotsError('USAGE', 'give settings as key=value (intervalMinSeconds, intervalMaxSeconds, healthIntervalSeconds, openweatherCallsPerMinute), or --clear');
+      if (!settings.length && !opts.clear)
+        throw new KotsError(
+          'USAGE',
+          'give settings as key=value (intervalMinSeconds, intervalMaxSeconds, healthIntervalSeconds, openweatherCallsPerMinute), or --clear',
+        );
       const ctx = await loadContextAsync(command, {}, 'kots-fleet');
       const merged = await setRemoteSettings(ctx, id, settings, opts.clear ? { clear: true } : {});
-      process.stdout.write(`${id}: remote settings ${Object.keys(merged).length ? JSON.stringify(merged) : 'cleared (config file values)'} published (retained)\n`);
+      process.stdout.write(
+        `${id}: remote settings ${Object.keys(merged).length ? JSON.stringify(merged) : 'cleared (config file values)'} published (retained)\n`,
+      );
     });
 }

@@ -25,7 +25,9 @@ async function passwordFor(opts: { passwordStdin?: boolean }): Promise<{ passwor
   if (!opts.passwordStdin) return { password: generateCredential(), generated: true };
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (password.length < 12) throw new KotsError('USAGE', '--password-stdin: the password must be at least 12 characters long');
   return { password, generated: false };
 }
@@ -33,21 +35,39 @@ async function passwordFor(opts: { passwordStdin?: boolean }): Promise<{ passwor
 export function registerRegistryCommand(program: Command): void {
   const registry = program
     .command('registry')
-    .description('manage who may log in to the bridge and the dashboard (operators, dashboard users; devices are listed and disabled too), in the registry file or Vault; hashes only');
-  const fileOption = () => new Option('--file <path>', 'registry file (default: bridge.registryFile; with bridge.registryVaultPath set, the registry in Vault)');
+    .description(
+      'manage who may log in to the bridge and the dashboard (operators, dashboard users; devices are listed and disabled too), in the registry file or Vault; hashes only',
+    );
+  const fileOption = () =>
+    new Option('--file <path>', 'registry file (default: bridge.registryFile; with bridge.registryVaultPath set, the registry in Vault)');
 
   registry
     .command('add <name>')
     .description('add a user; prints a new random password once (or reads one with --password-stdin)')
-    .addOption(new Option('--role <role>', 'operator: reads every device topic, may publish config, logs in to the dashboard; dashboard: reads weather, status and health').choices(['operator', 'dashboard']).default('operator'))
+    .addOption(
+      new Option(
+        '--role <role>',
+        'operator: reads every device topic, may publish config, logs in to the dashboard; dashboard: reads weather, status and health',
+      )
+        .choices(['operator', 'dashboard'])
+        .default('operator'),
+    )
     .option('--password-stdin', 'read the password from stdin instead of generating one')
     .addOption(fileOption())
-    .addHelpText('after', examples('kots registry add alice --role operator --file registry.yaml', 'kots registry add grafana --role dashboard', 'printf %s "$PASSWORD" | kots registry add bob --password-stdin'))
+    .addHelpText(
+      'after',
+      examples(
+        'kots registry add alice --role operator --file registry.yaml',
+        'kots registry add grafana --role dashboard',
+        'printf %s "$PASSWORD" | kots registry add bob --password-stdin',
+      ),
+    )
     .action(async (name: string, opts: StoreOptions & { role: 'operator' | 'dashboard'; passwordStdin?: boolean }, command: Command) => {
       const target = await store(command, opts);
       const { hashCredential, upsertUser } = await import('../../bridge/registry/index.js');
       const data = await target.read();
-      if ((data.users ?? []).some((u) => u.name === name)) throw new KotsError('USAGE', `${name} is already in ${target.description}: \`kots registry rekey ${name}\` gives a new password`);
+      if ((data.users ?? []).some((u) => u.name === name))
+        throw new KotsError('USAGE', `${name} is already in ${target.description}: \`kots registry rekey ${name}\` gives a new password`);
       const { password, generated } = await passwordFor(opts);
       await target.write(upsertUser(data, { name, role: opts.role, hash: await hashCredential(password), revoked: false }));
       process.stdout.write(`${name} (${opts.role}) added to ${target.description}${generated ? `; password (shown once): ${password}` : ''}\n`);
@@ -100,7 +120,7 @@ export function registerRegistryCommand(program: Command): void {
 
   registry
     .command('rekey <name>')
-    .description("give a user a new password (printed once, or read with --password-stdin): the old one stops working at once; devices: kots fleet rotate")
+    .description('give a user a new password (printed once, or read with --password-stdin): the old one stops working at once; devices: kots fleet rotate')
     .option('--password-stdin', 'read the password from stdin instead of generating one')
     .addOption(fileOption())
     .addHelpText('after', examples('kots registry rekey alice', 'printf %s "$PASSWORD" | kots registry rekey alice --password-stdin'))
@@ -111,7 +131,12 @@ export function registerRegistryCommand(program: Command): void {
       const user = (data.users ?? []).find((u) => u.name === name);
       if (!user) {
         const device = (data.devices ?? []).some((d) => d.id === name);
-        throw new KotsError('USAGE', device ? `${name} is a device: \`kots fleet rotate ${name}\` gives it a new credential and delivers it` : `no user ${name} in ${target.description} (kots registry add ${name})`);
+        throw new KotsError(
+          'USAGE',
+          device
+            ? `${name} is a device: \`kots fleet rotate ${name}\` gives it a new credential and delivers it`
+            : `no user ${name} in ${target.description} (kots registry add ${name})`,
+        );
       }
       const { password, generated } = await passwordFor(opts);
       await target.write(upsertUser(data, { ...user, hash: await hashCredential(password) }));

@@ -21,7 +21,9 @@ interface SqlOptions {
 export function registerSqlCommand(program: Command): void {
   program
     .command('sql')
-    .description('query the lake with DuckDB (views: readings, events, raw_readings, consolidated_readings); without SQL it opens a prompt (.help lists its dot commands)')
+    .description(
+      'query the lake with DuckDB (views: readings, events, raw_readings, consolidated_readings); without SQL it opens a prompt (.help lists its dot commands)',
+    )
     .argument('[query]', 'SQL to run (same as -c)')
     .option('-c, --command <sql>', 'run this SQL (statements separated by ";") and exit')
     .option('-f, --file <path>', 'run the SQL and dot commands in this file and exit, e.g. analysis/05-local-hour.sql')
@@ -30,7 +32,12 @@ export function registerSqlCommand(program: Command): void {
     .option('--bail', 'stop a script at its first error (it exits non-zero after an error either way)')
     .option('--motherduck', 'create the views in MotherDuck (md:<duckdb.motherduckDatabase>); the default when duckdb.motherduckToken is set')
     .option('--no-motherduck', 'use a local in-memory DuckDB even when a MotherDuck token is configured')
-    .option('--var <name=value>', 'set a SQL variable (getvariable(\'name\')) before the query; overrides the file\'s own SET VARIABLE name (repeatable)', collectVariable, [])
+    .option(
+      '--var <name=value>',
+      "set a SQL variable (getvariable('name')) before the query; overrides the file's own SET VARIABLE name (repeatable)",
+      collectVariable,
+      [],
+    )
     .option('--dry-run', 'print the statements that create the views (credentials shown as ***) and exit without connecting')
     .addHelpText(
       'after',
@@ -45,7 +52,10 @@ export function registerSqlCommand(program: Command): void {
     )
     .action(async (query: string | undefined, opts: SqlOptions, command: Command) => {
       if (opts.file !== undefined && ['table', 'csv', 'json', 'parquet'].includes(opts.file) && !existsSync(opts.file)) {
-        throw new KotsError('USAGE', `-f reads a SQL file (as in the DuckDB CLI and psql) and there is no file "${opts.file}"; for the result format write --format ${opts.file}`);
+        throw new KotsError(
+          'USAGE',
+          `-f reads a SQL file (as in the DuckDB CLI and psql) and there is no file "${opts.file}"; for the result format write --format ${opts.file}`,
+        );
       }
       const given = [query !== undefined, opts.command !== undefined, opts.file !== undefined].filter(Boolean).length;
       if (given > 1) throw new KotsError('USAGE', 'give the SQL one way: as an argument, with -c, or with -f FILE');
@@ -53,7 +63,12 @@ export function registerSqlCommand(program: Command): void {
       if (opts.format === 'parquet' && !output) throw new KotsError('USAGE', '--format parquet writes a file: add -o FILE.parquet');
       // Read before connecting: a mistyped file name is the user's to fix, in one line.
       const inline = query ?? opts.command;
-      const script = opts.file !== undefined ? { text: readFileSync(opts.file, 'utf8'), source: opts.file } : inline !== undefined ? { text: inline, source: '-c' } : undefined;
+      const script =
+        opts.file !== undefined
+          ? { text: readFileSync(opts.file, 'utf8'), source: opts.file }
+          : inline !== undefined
+            ? { text: inline, source: '-c' }
+            : undefined;
       if (script && opts.var.length > 0) script.text = applyVariables(script.text, opts.var);
 
       const { config } = await loadContextAsync(command);
@@ -69,11 +84,17 @@ export function registerSqlCommand(program: Command): void {
         const lake = await openLakeLazily(config.lake);
         const snapshot = await readSnapshot(lake);
         const statements = motherduck ? motherduckStatements(config, lake, snapshot).map((s) => s.shown) : viewStatements(lake, snapshot).map((s) => s.sql);
-        process.stdout.write(`-- ${motherduck ? `MotherDuck md:${config.duckdb.motherduckDatabase}` : 'local DuckDB'} over ${lake.describe()}\n${statements.map((s) => `${s};`).join('\n')}\n`);
+        process.stdout.write(
+          `-- ${motherduck ? `MotherDuck md:${config.duckdb.motherduckDatabase}` : 'local DuckDB'} over ${lake.describe()}\n${statements.map((s) => `${s};`).join('\n')}\n`,
+        );
         return;
       }
       await checkServers(config, { lake: true });
-      const [{ openLakeDatabase }, { SqlShell }, { describeEmptyLake }] = await Promise.all([import('../../lakehouse/database.js'), import('../sql/shell.js'), import('../sql/empty-lake.js')]);
+      const [{ openLakeDatabase }, { SqlShell }, { describeEmptyLake }] = await Promise.all([
+        import('../../lakehouse/database.js'),
+        import('../sql/shell.js'),
+        import('../sql/empty-lake.js'),
+      ]);
       const db = await openLakeDatabase(config, undefined, { motherduck });
       try {
         // An empty or missing lake is not an error, but 0 rows without a word is a silent trap.
@@ -100,7 +121,9 @@ export function registerSqlCommand(program: Command): void {
           // Piped in: a script, with a non-zero exit after an error.
           if (!(await shell.runScript(await readStdin(), 'stdin'))) process.exitCode = 1;
         } else {
-          await shell.interactive('kots sql: views readings, events, raw_readings, consolidated_readings. End a statement with ";"; .help for more, .quit to leave.');
+          await shell.interactive(
+            'kots sql: views readings, events, raw_readings, consolidated_readings. End a statement with ";"; .help for more, .quit to leave.',
+          );
         }
       } finally {
         db.close();

@@ -30,7 +30,11 @@ export function registerTailCommand(program: Command): void {
     .command('tail')
     .description('watch readings, surreal events or the dead-letter topic live (like mosquitto_sub): one line per message')
     .addArgument(new Argument('[what]', 'readings, events or dlq').choices(['readings', 'events', 'dlq']).default('readings'))
-    .addOption(new Option('--from <source>', 'where readings are read: kafka (the weather topic) or mqtt (the broker); default kafka when kafka.brokers is set').choices(['kafka', 'mqtt']))
+    .addOption(
+      new Option('--from <source>', 'where readings are read: kafka (the weather topic) or mqtt (the broker); default kafka when kafka.brokers is set').choices(
+        ['kafka', 'mqtt'],
+      ),
+    )
     .option('--city <slug>', 'only this city')
     .option('--json', 'print each message as it is (one JSON document per line)')
     .option('--from-beginning', 'Kafka: start from the oldest message the topic holds, not from now')
@@ -38,16 +42,30 @@ export function registerTailCommand(program: Command): void {
     .option('--url <url>', 'MQTT broker to subscribe to (default mqtt.url)')
     .addHelpText(
       'after',
-      examples('kots tail', 'kots tail readings --from mqtt --city takamatsu', 'kots tail events --from-beginning', 'kots tail dlq --json | jq .', 'kots tail readings -n 10 --json > ten.jsonl'),
+      examples(
+        'kots tail',
+        'kots tail readings --from mqtt --city takamatsu',
+        'kots tail events --from-beginning',
+        'kots tail dlq --json | jq .',
+        'kots tail readings -n 10 --json > ten.jsonl',
+      ),
     )
     .action(async (what: 'readings' | 'events' | 'dlq', opts: TailOptions, command: Command) => {
-      if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city)) throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
+      if (opts.city !== undefined && !/^[a-z0-9-]+$/.test(opts.city))
+        throw new KotsError('USAGE', `--city expects a city slug (a-z, 0-9, -), got "${opts.city}"`);
       const { config, logger } = await loadContextAsync(command, opts.url ? { 'mqtt.url': opts.url } : {}, 'kots-tail');
       const hasKafka = config.kafka.brokers.length > 0;
       const source = what === 'readings' ? (opts.from ?? (hasKafka ? 'kafka' : 'mqtt')) : 'kafka';
-      if (what !== 'readings' && opts.from === 'mqtt') throw new KotsError('USAGE', `${what} are in Kafka only (${what === 'events' ? config.kafka.eventsTopic : config.kafka.deadLetterTopic}); drop --from mqtt`);
+      if (what !== 'readings' && opts.from === 'mqtt')
+        throw new KotsError(
+          'USAGE',
+          `${what} are in Kafka only (${what === 'events' ? config.kafka.eventsTopic : config.kafka.deadLetterTopic}); drop --from mqtt`,
+        );
       if (source === 'kafka' && !hasKafka) {
-        throw new KotsError('CONFIG_INVALID', `kafka.brokers: ${what === 'readings' ? 'readings from Kafka need' : `${what} live in Kafka and need`} KAFKA_BROKERS${what === 'readings' ? ' (or use --from mqtt)' : ''}`);
+        throw new KotsError(
+          'CONFIG_INVALID',
+          `kafka.brokers: ${what === 'readings' ? 'readings from Kafka need' : `${what} live in Kafka and need`} KAFKA_BROKERS${what === 'readings' ? ' (or use --from mqtt)' : ''}`,
+        );
       }
       const { readingLine, eventLine, deadLetterLine } = await import('../tail/format.js');
       let seen = 0;
@@ -93,7 +111,9 @@ export function registerTailCommand(program: Command): void {
         autoCommit: false,
         eachMessage: async ({ message }) => {
           const text = message.value?.toString('utf8') ?? '';
-          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
+          const headers = Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]),
+          );
           if (what === 'readings') {
             if (!wanted(message.key?.toString('utf8'))) return;
             return emit(opts.json ? text : readingLine(text));
@@ -107,7 +127,9 @@ export function registerTailCommand(program: Command): void {
           emit(opts.json ? JSON.stringify({ offset: message.offset, headers, payload: text }) : deadLetterLine(message.offset, headers, text));
         },
       });
-      process.stderr.write(`kots tail: Kafka topic ${topic} at ${config.kafka.brokers.join(',')}${opts.fromBeginning ? ' from the beginning' : ''}; Ctrl-C stops\n`);
+      process.stderr.write(
+        `kots tail: Kafka topic ${topic} at ${config.kafka.brokers.join(',')}${opts.fromBeginning ? ' from the beginning' : ''}; Ctrl-C stops\n`,
+      );
       stop = async () => {
         await consumer.disconnect();
         // A throw-away group: remove it so that tailing leaves nothing behind on the cluster.

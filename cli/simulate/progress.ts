@@ -18,15 +18,13 @@ export function progressView(stream: NodeJS.WriteStream = process.stdout): Progr
   const started = Date.now();
   const rate = (acked: number) => acked / Math.max(0.001, (Date.now() - started) / 1000);
   if (stream.isTTY) {
-    const bar = new SingleBar(
-      {
-        format: 'simulating {day} {bar} {value}/{total} readings · {rate}/s · {eta_formatted} left',
-        hideCursor: true,
-        etaBuffer: 40,
-        fps: 5,
-        stream,
-      },
-    );
+    const bar = new SingleBar({
+      format: 'simulating {day} {bar} {value}/{total} readings · {rate}/s · {eta_formatted} left',
+      hideCursor: true,
+      etaBuffer: 40,
+      fps: 5,
+      stream,
+    });
     let total = 0;
     return {
       update(p) {

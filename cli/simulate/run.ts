@@ -49,11 +49,20 @@ async function warnIfDaysHeld(lake: Lake, firstDay: string, lastDay: string): Pr
     }
   }
   if (days.size > 0) {
-    process.stderr.write(`kots simulate: the lake already holds readings of ${days.size} of these days; the new ones add to them (another --from, or an empty lake, keeps the month clean)\n`);
+    process.stderr.write(
+      `kots simulate: the lake already holds readings of ${days.size} of these days; the new ones add to them (another --from, or an empty lake, keeps the month clean)\n`,
+    );
   }
 }
 
-async function embedded(opts: SimulateOptions, config: KotsConfig, logger: Logger, lake: Lake, from: Date, consolidation: SimulatedDaysConsolidation | undefined): Promise<SimulationResult> {
+async function embedded(
+  opts: SimulateOptions,
+  config: KotsConfig,
+  logger: Logger,
+  lake: Lake,
+  from: Date,
+  consolidation: SimulatedDaysConsolidation | undefined,
+): Promise<SimulationResult> {
   const pipeline = await startEmbeddedPipeline(config, lake, logger);
   process.stdout.write(`kots simulate: pipeline in this process (broker ${pipeline.brokerUrl}, lake ${lake.describe()})\n`);
   try {
@@ -61,7 +70,9 @@ async function embedded(opts: SimulateOptions, config: KotsConfig, logger: Logge
     const agents = { ...config, agent: { ...config.agent, maxInFlight: SIMULATION_IN_FLIGHT } };
     const result = await simulate(opts, agents, logger, from, pipeline.brokerUrl, join(config.up.stateDir, 'simulate-spool'), () => consolidation?.poke());
     const stats = pipeline.bus.pipeline.stats;
-    process.stdout.write(`written to the lake: ${number.format(stats.written)} readings in ${number.format(stats.files)} files, ${number.format(stats.events)} surreal events\n`);
+    process.stdout.write(
+      `written to the lake: ${number.format(stats.written)} readings in ${number.format(stats.files)} files, ${number.format(stats.events)} surreal events\n`,
+    );
     return result;
   } finally {
     await pipeline.close();
@@ -74,7 +85,15 @@ async function throughBroker(url: string, opts: SimulateOptions, config: KotsCon
   return simulate(opts, config, logger, from, url, config.agent.spoolDir);
 }
 
-async function simulate(opts: SimulateOptions, config: KotsConfig, logger: Logger, from: Date, brokerUrl: string, spoolDir: string, onTick?: () => void): Promise<SimulationResult> {
+async function simulate(
+  opts: SimulateOptions,
+  config: KotsConfig,
+  logger: Logger,
+  from: Date,
+  brokerUrl: string,
+  spoolDir: string,
+  onTick?: () => void,
+): Promise<SimulationResult> {
   const view = progressView();
   const stall = stallWatch(brokerUrl);
   try {
@@ -110,12 +129,20 @@ function stallWatch(brokerUrl: string): (acked: number) => void {
     }
     if (now - since >= STALL_MS && now - warned >= STALL_MS) {
       warned = now;
-      process.stderr.write(`\nkots simulate: no reading acknowledged for ${Math.round((now - since) / 1000)} s by ${brokerUrl}; the agents keep their readings and retry (Ctrl-C stops)\n`);
+      process.stderr.write(
+        `\nkots simulate: no reading acknowledged for ${Math.round((now - since) / 1000)} s by ${brokerUrl}; the agents keep their readings and retry (Ctrl-C stops)\n`,
+      );
     }
   };
 }
 
-async function finishConsolidation(consolidation: SimulatedDaysConsolidation, logger: Logger, firstDay: string, lastDay: string, simulationMs: number): Promise<void> {
+async function finishConsolidation(
+  consolidation: SimulatedDaysConsolidation,
+  logger: Logger,
+  firstDay: string,
+  lastDay: string,
+  simulationMs: number,
+): Promise<void> {
   const started = Date.now();
   let summary: ConsolidationSummary;
   try {
@@ -124,7 +151,11 @@ async function finishConsolidation(consolidation: SimulatedDaysConsolidation, lo
     });
   } catch (error) {
     logger.error({ err: (error as Error).message }, 'consolidation failed');
-    throw new KotsError('LAKE_UNAVAILABLE', `consolidating the simulated days failed: ${(error as Error).message}; the raw files are all there, run kots consolidate --from ${firstDay} --to ${lastDay}`, { cause: error });
+    throw new KotsError(
+      'LAKE_UNAVAILABLE',
+      `consolidating the simulated days failed: ${(error as Error).message}; the raw files are all there, run kots consolidate --from ${firstDay} --to ${lastDay}`,
+      { cause: error },
+    );
   }
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K');
   process.stdout.write(

@@ -23,7 +23,16 @@ export function readingLine(payload: string): string {
   const temp = typeof w.main?.temp === 'number' ? `${(w.main.temp - 273.15).toFixed(1)} °C` : '? °C';
   const sky = w.weather?.[0] ? `${w.weather[0].main ?? '?'} (${w.weather[0].description ?? ''})` : '?';
   const wind = typeof w.wind?.speed === 'number' ? `wind ${w.wind.speed.toFixed(1)} m/s` : '';
-  return [clock(reading.observed_at), (reading.city?.name ?? reading.city?.slug ?? '?').padEnd(12), `${reading.device_id ?? '?'} #${reading.seq ?? '?'}`, temp, sky, wind].filter(Boolean).join('  ');
+  return [
+    clock(reading.observed_at),
+    (reading.city?.name ?? reading.city?.slug ?? '?').padEnd(12),
+    `${reading.device_id ?? '?'} #${reading.seq ?? '?'}`,
+    temp,
+    sky,
+    wind,
+  ]
+    .filter(Boolean)
+    .join('  ');
 }
 
 export function eventLine(alert: SurrealAlert): string {

@@ -123,7 +123,10 @@ export function renderScreen(state: ScreenState, width: number, height: number):
     for (const e of state.events.newest(room)) lines.push(`${clock(e.last)}  ${folded(e)}`);
   }
   if (noticeLines.length) lines.push('', ...noticeLines);
-  return lines.slice(0, Math.max(1, height - 1)).map(fit).join('\n');
+  return lines
+    .slice(0, Math.max(1, height - 1))
+    .map(fit)
+    .join('\n');
 }
 
 function newState(cities: CityRow[]): ScreenState {
@@ -201,7 +204,14 @@ export function plainView(out: NodeJS.WritableStream): UpView {
   let latest: PipelineFigures | undefined;
   const printFigures = (force: boolean) => {
     if (!latest) return;
-    const line = `${figuresLine(latest)}${Object.keys(latest.perCity).length ? ` │ ${Object.entries(latest.perCity).sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => `${c} ${n}`).join(' · ')}` : ''}`;
+    const line = `${figuresLine(latest)}${
+      Object.keys(latest.perCity).length
+        ? ` │ ${Object.entries(latest.perCity)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([c, n]) => `${c} ${n}`)
+            .join(' · ')}`
+        : ''
+    }`;
     if (!force && (line === last || Date.now() - lastAt < 2000)) return;
     last = line;
     lastAt = Date.now();

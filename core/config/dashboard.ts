@@ -11,11 +11,13 @@ export const dashboardSection = z
       .optional()
       .describe('Broker the dashboard subscribes to for live readings, status and health (default: mqtt.url; `kots up` uses its embedded broker).'),
     mqttUsername: z.string().optional().describe('Read-only MQTT identity of the dashboard (a dashboard user of the bridge registry).'),
-    mqttPassword: secret.optional().describe('Password of the dashboard\'s MQTT identity.'),
+    mqttPassword: secret.optional().describe("Password of the dashboard's MQTT identity."),
     registryFile: z
       .string()
       .optional()
-      .describe('Registry whose users may log in; default the bridge\'s (bridge.registryFile or bridge.registryVaultPath). Set it apart only for `kots up` with anonymous simulated devices.'),
+      .describe(
+        "Registry whose users may log in; default the bridge's (bridge.registryFile or bridge.registryVaultPath). Set it apart only for `kots up` with anonymous simulated devices.",
+      ),
     loginRoles: z
       .array(z.enum(['operator', 'dashboard']))
       .min(1)
@@ -24,6 +26,12 @@ export const dashboardSection = z
     sessionHours: z.number().positive().default(12).describe('How long a login lasts.'),
     secureCookie: z.boolean().default(false).describe('Mark the session cookie Secure; set it when the page is served over HTTPS (a TLS proxy in front).'),
     silentAfterSeconds: z.number().positive().default(120).describe('A device with no message for this long is shown as silent (warning colour).'),
-    lakeRefreshSeconds: z.number().positive().default(10).describe('Charts and heat-map see files written to the lake since at most this long ago: the DuckDB views are rebuilt from a fresh listing of the lake when older.'),
+    lakeRefreshSeconds: z
+      .number()
+      .positive()
+      .default(10)
+      .describe(
+        'Charts and heat-map see files written to the lake since at most this long ago: the DuckDB views are rebuilt from a fresh listing of the lake when older.',
+      ),
   })
   .strict();

@@ -18,7 +18,19 @@ export interface ConfigLeaf {
 }
 
 interface ZodInternals {
-  _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType>; defaultValue?: unknown; entries?: Record<string, unknown>; values?: unknown[]; options?: z.ZodType[] } };
+  _zod: {
+    def: {
+      type: string;
+      innerType?: z.ZodType;
+      in?: z.ZodType;
+      element?: z.ZodType;
+      shape?: Record<string, z.ZodType>;
+      defaultValue?: unknown;
+      entries?: Record<string, unknown>;
+      values?: unknown[];
+      options?: z.ZodType[];
+    };
+  };
   description?: string;
 }
 
@@ -76,7 +88,10 @@ export function configLeaves(schema: z.ZodType, path: string[] = []): ConfigLeaf
     case 'enum':
       return leaf('string', Object.values(d.entries ?? {}));
     case 'union': {
-      const literals = (d.options ?? []).map((o) => def(o)).filter((o) => o.type === 'literal').flatMap((o) => o.values ?? []);
+      const literals = (d.options ?? [])
+        .map((o) => def(o))
+        .filter((o) => o.type === 'literal')
+        .flatMap((o) => o.values ?? []);
       return leaf(literals.every((v) => typeof v === 'number') ? 'number' : 'string', literals);
     }
     case 'array':

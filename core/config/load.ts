@@ -76,11 +76,10 @@ export function validateConfig(raw: unknown, source = 'configuration'): KotsConf
     if (issue.code === 'unrecognized_keys') {
       const at = issue.path.length ? `${issue.path.join('.')}.` : '';
       const known = knownKeysAt(issue.path.map(String));
-      return issue.keys
-        .map((k) => {
-          const guess = closest(k, known);
-          return `${at}${k}: unknown setting${guess ? `; did you mean ${at}${guess}?` : ' (see config/kots.example.yaml)'}`;
-        });
+      return issue.keys.map((k) => {
+        const guess = closest(k, known);
+        return `${at}${k}: unknown setting${guess ? `; did you mean ${at}${guess}?` : ' (see config/kots.example.yaml)'}`;
+      });
     }
     return [`${path}: ${issue.message}`];
   });
@@ -163,7 +162,13 @@ function convertEnv(leaf: ConfigLeaf, text: string): Converted {
       if (/^(false|0|no|off)$/i.test(text)) return { ok: true, value: false };
       return { ok: false, reason: 'expected true or false' };
     case 'string[]':
-      return { ok: true, value: text.split(',').map((s) => s.trim()).filter(Boolean) };
+      return {
+        ok: true,
+        value: text
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
     case 'json':
       try {
         return { ok: true, value: JSON.parse(text) };

@@ -51,7 +51,11 @@ export class S3Lake implements Lake {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const retryable = status === undefined || status >= 500 || status === 429 || name === 'TimeoutError';
     const code = status === 403 ? 'NOT_AUTHORIZED' : 'LAKE_UNAVAILABLE';
-    return new KotsError(code, `S3 ${action} s3://${this.bucket}/${this.prefix}${key} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error).message}`, { retryable, cause: error });
+    return new KotsError(
+      code,
+      `S3 ${action} s3://${this.bucket}/${this.prefix}${key} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${(error as Error).message}`,
+      { retryable, cause: error },
+    );
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
@@ -65,7 +69,9 @@ export class S3Lake implements Lake {
   /** S3 conditional writes (If-None-Match: *, If-Match: etag); AWS S3 and MinIO answer 412 when the condition fails. */
   private async putConditional(key: string, body: Uint8Array, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<string | undefined> {
     try {
-      const out = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: 'application/json', ...condition }));
+      const out = await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: 'application/json', ...condition }),
+      );
       return out.ETag;
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -89,7 +95,8 @@ export class S3Lake implements Lake {
       if (!out.Body || !out.ETag) throw new Error('the store answered without a body or an ETag');
       return { body: await out.Body.transformToByteArray(), etag: out.ETag };
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return undefined;
       throw this.wrap('get', key, error);
     }
   }
@@ -102,7 +109,11 @@ export class S3Lake implements Lake {
       for (const key of work) {
         try {
           await this.client.send(
-            new PutObjectTaggingCommand({ Bucket: this.bucket, Key: this.prefix + key, Tagging: { TagSet: [{ Key: CONSOLIDATED_TAG.key, Value: CONSOLIDATED_TAG.value }] } }),
+            new PutObjectTaggingCommand({
+              Bucket: this.bucket,
+              Key: this.prefix + key,
+              Tagging: { TagSet: [{ Key: CONSOLIDATED_TAG.key, Value: CONSOLIDATED_TAG.value }] },
+            }),
           );
         } catch (error) {
           throw this.wrap('tag', key, error);
@@ -127,9 +138,7 @@ export class S3Lake implements Lake {
     let token: string | undefined;
     try {
       do {
-        const out = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
-        );
+        const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }));
         for (const item of out.Contents ?? []) if (item.Key) keys.push(item.Key.slice(this.prefix.length));
         token = out.IsTruncated ? out.NextContinuationToken : undefined;
       } while (token);

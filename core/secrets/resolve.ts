@@ -56,7 +56,10 @@ export async function resolveConfigWithSecrets(options: SecretLoadOptions = {}):
   if (!settings.address) {
     if (references.length > 0) {
       throw new ConfigError(
-        references.map(({ leaf, value }) => `${leaf.path.join('.')}: is a Vault reference (${describeGiven(value)}) but vault.address is not set (KOTS_VAULT_ADDRESS or VAULT_ADDR)`),
+        references.map(
+          ({ leaf, value }) =>
+            `${leaf.path.join('.')}: is a Vault reference (${describeGiven(value)}) but vault.address is not set (KOTS_VAULT_ADDRESS or VAULT_ADDR)`,
+        ),
         file ? `${file} and environment` : 'environment',
       );
     }
@@ -107,7 +110,9 @@ function vaultSettings(leaves: readonly ConfigLeaf[], given: ReadonlyMap<string,
 async function readFromVault(vault: VaultClient, leaves: readonly ConfigLeaf[], given: ReadonlyMap<string, GivenValue>) {
   const { pathPrefix, defaultPaths } = vault.settings;
   // A reference was given somewhere; a default path was not.
-  const wanted: Array<{ leaf: ConfigLeaf; reference: VaultReference } & ({ how: 'reference'; given: GivenValue } | { how: 'default path'; given?: undefined })> = [];
+  const wanted: Array<
+    { leaf: ConfigLeaf; reference: VaultReference } & ({ how: 'reference'; given: GivenValue } | { how: 'default path'; given?: undefined })
+  > = [];
   const problems: string[] = [];
   for (const leaf of leaves) {
     if (leaf.path[0] === 'vault') continue;
@@ -134,7 +139,10 @@ async function readFromVault(vault: VaultClient, leaves: readonly ConfigLeaf[], 
     const found = data !== undefined && Object.hasOwn(data, reference.key);
     if (!found) {
       if (how === 'reference') {
-        const what = data === undefined ? `there is no secret at ${vault.dataPath(reference.path)}` : `secret ${vault.dataPath(reference.path)} has no key "${reference.key}"`;
+        const what =
+          data === undefined
+            ? `there is no secret at ${vault.dataPath(reference.path)}`
+            : `secret ${vault.dataPath(reference.path)} has no key "${reference.key}"`;
         problems.push(`${setting}: ${what} (reference ${formatVaultReference(reference)} from ${value.origin})`);
       }
       continue;

@@ -58,7 +58,9 @@ export class VaultClient {
     });
     if (settings.roleId && settings.secretId) {
       try {
-        const login = (await client.approleLogin({ mount_point: settings.appRoleMount, role_id: settings.roleId, secret_id: settings.secretId })) as { auth?: { client_token?: string } };
+        const login = (await client.approleLogin({ mount_point: settings.appRoleMount, role_id: settings.roleId, secret_id: settings.secretId })) as {
+          auth?: { client_token?: string };
+        };
         if (!login.auth?.client_token) throw new Error('the answer carried no client token');
         client.token = login.auth.client_token;
       } catch (error) {
@@ -67,7 +69,10 @@ export class VaultClient {
       return new VaultClient(client, settings, 'approle');
     }
     if (!token) {
-      throw new KotsError('CONFIG_INVALID', 'vault.address is set but no credentials are: give vault.token (KOTS_VAULT_TOKEN or VAULT_TOKEN), vault.tokenFile, or vault.roleId + vault.secretId (AppRole)');
+      throw new KotsError(
+        'CONFIG_INVALID',
+        'vault.address is set but no credentials are: give vault.token (KOTS_VAULT_TOKEN or VAULT_TOKEN), vault.tokenFile, or vault.roleId + vault.secretId (AppRole)',
+      );
     }
     try {
       await client.tokenLookupSelf();
@@ -100,9 +105,15 @@ export class VaultClient {
       const status = statusOf(error);
       if (status === 404) return undefined;
       if (status === 403) {
-        throw new KotsError('NOT_AUTHORIZED', `Vault at ${this.settings.address} refused reading ${this.dataPath(path)} (${reasonOf(error)}): the ${this.auth} policy must allow "read" on it`);
+        throw new KotsError(
+          'NOT_AUTHORIZED',
+          `Vault at ${this.settings.address} refused reading ${this.dataPath(path)} (${reasonOf(error)}): the ${this.auth} policy must allow "read" on it`,
+        );
       }
-      throw new KotsError('VAULT_UNAVAILABLE', `cannot read ${this.dataPath(path)} from Vault at ${this.settings.address}: ${reasonOf(error)}`, { retryable: true, cause: error });
+      throw new KotsError('VAULT_UNAVAILABLE', `cannot read ${this.dataPath(path)} from Vault at ${this.settings.address}: ${reasonOf(error)}`, {
+        retryable: true,
+        cause: error,
+      });
     }
   }
 
@@ -113,9 +124,15 @@ export class VaultClient {
       this.cache.delete(path);
     } catch (error) {
       if (statusOf(error) === 403) {
-        throw new KotsError('NOT_AUTHORIZED', `Vault at ${this.settings.address} refused writing ${this.dataPath(path)} (${reasonOf(error)}): the ${this.auth} policy must allow "create" and "update" on it`);
+        throw new KotsError(
+          'NOT_AUTHORIZED',
+          `Vault at ${this.settings.address} refused writing ${this.dataPath(path)} (${reasonOf(error)}): the ${this.auth} policy must allow "create" and "update" on it`,
+        );
       }
-      throw new KotsError('VAULT_UNAVAILABLE', `cannot write ${this.dataPath(path)} to Vault at ${this.settings.address}: ${reasonOf(error)}`, { retryable: true, cause: error });
+      throw new KotsError('VAULT_UNAVAILABLE', `cannot write ${this.dataPath(path)} to Vault at ${this.settings.address}: ${reasonOf(error)}`, {
+        retryable: true,
+        cause: error,
+      });
     }
   }
 
@@ -127,10 +144,16 @@ export class VaultClient {
   startRenewal(logger: Logger): void {
     if (this.renewing || !this.settings.renewToken) return;
     this.renewing = true;
-    this.client.on('token:error:renew', (error: unknown) => logger.warn({ vault: this.settings.address, err: reasonOf(error) }, 'Vault token renewal failed; secrets read at start stay in use'));
-    this.client.on('token:expired', () => logger.warn({ vault: this.settings.address }, 'Vault token is no longer renewable; secrets read at start stay in use'));
+    this.client.on('token:error:renew', (error: unknown) =>
+      logger.warn({ vault: this.settings.address, err: reasonOf(error) }, 'Vault token renewal failed; secrets read at start stay in use'),
+    );
+    this.client.on('token:expired', () =>
+      logger.warn({ vault: this.settings.address }, 'Vault token is no longer renewable; secrets read at start stay in use'),
+    );
     this.client.on('token:renewed', () => logger.debug({ vault: this.settings.address }, 'Vault token renewed'));
-    this.client.startTokenRenewal().catch((error: unknown) => logger.warn({ vault: this.settings.address, err: reasonOf(error) }, 'cannot look up the Vault token to schedule its renewal'));
+    this.client
+      .startTokenRenewal()
+      .catch((error: unknown) => logger.warn({ vault: this.settings.address, err: reasonOf(error) }, 'cannot look up the Vault token to schedule its renewal'));
   }
 
   close(): void {

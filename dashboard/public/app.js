@@ -138,7 +138,13 @@ const fmt = (value, digits = 1) => (value === null || value === undefined ? '—
 
 /** @typedef {readonly [number, readonly number[]]} TempStop a temperature in °C and the RGB colour there */
 /** @type {readonly TempStop[]} coldest first */
-const TEMP_STOPS = [[-30, [120, 160, 255]], [0, [108, 195, 255]], [15, [120, 220, 170]], [25, [244, 184, 96]], [40, [239, 91, 91]]];
+const TEMP_STOPS = [
+  [-30, [120, 160, 255]],
+  [0, [108, 195, 255]],
+  [15, [120, 220, 170]],
+  [25, [244, 184, 96]],
+  [40, [239, 91, 91]],
+];
 
 /** @param {number | null | undefined} c */
 function tempColour(c) {
@@ -313,13 +319,20 @@ function tileNode(city) {
   const c = city.current;
   const node = el('button', { type: 'button', class: `tile${city.slug === state.chartCity ? ' selected' : ''}`, 'data-city': city.slug });
   node.addEventListener('click', () => selectChartCity(city.slug));
-  const title = el('div', {}, el('span', { class: 'tile-name', text: city.name }), city.country ? el('span', { class: 'tile-country', text: city.country }) : null);
+  const title = el(
+    'div',
+    {},
+    el('span', { class: 'tile-name', text: city.name }),
+    city.country ? el('span', { class: 'tile-country', text: city.country }) : null,
+  );
   const devices = el('span', {
     class: `pill ${city.devices.total === 0 ? 'none' : city.devices.online === city.devices.total ? 'ok' : city.devices.online === 0 ? 'bad' : 'warn'}`,
     text: `${city.devices.online}/${city.devices.total} online`,
     title: 'devices online / total',
   });
-  node.append(el('div', { class: 'tile-top' }, el('div', {}, title, el('div', { class: 'tile-desc', text: c?.description ?? 'waiting for a reading' })), devices));
+  node.append(
+    el('div', { class: 'tile-top' }, el('div', {}, title, el('div', { class: 'tile-desc', text: c?.description ?? 'waiting for a reading' })), devices),
+  );
   const temp = el('span', { class: 'tile-temp', text: c ? `${fmt(c.tempC)}°C` : '—' });
   if (c) temp.style.color = tempColour(c.tempC);
   node.append(el('div', { class: 'tile-main' }, el('span', { class: 'tile-icon' }, weatherIcon(c?.icon, c?.description ?? 'no data')), temp));
@@ -332,7 +345,14 @@ function tileNode(city) {
   node.append(stats);
   const latest = city.latestEvent;
   node.append(el('div', { class: 'tile-event', text: latest ? `⚡ ${latest.eventName}` : '', title: latest ? latest.newsflash : 'no surreal event yet' }));
-  node.append(el('div', { class: 'tile-foot' }, el('span', { class: 'readings-hour', text: `${city.readingsLastHour} readings / h` }), el('span', { text: c ? ago(c.observedAt) : '' })));
+  node.append(
+    el(
+      'div',
+      { class: 'tile-foot' },
+      el('span', { class: 'readings-hour', text: `${city.readingsLastHour} readings / h` }),
+      el('span', { text: c ? ago(c.observedAt) : '' }),
+    ),
+  );
   return node;
 }
 
@@ -397,7 +417,9 @@ function renderFeed(newId) {
   $('feed-count').textContent = String(shown.length);
   const feed = $('feed');
   if (shown.length === 0) {
-    feed.replaceChildren(el('li', { class: 'empty', text: state.events.length ? 'No event matches the filter.' : 'No surreal event yet. They appear here as they happen.' }));
+    feed.replaceChildren(
+      el('li', { class: 'empty', text: state.events.length ? 'No event matches the filter.' : 'No surreal event yet. They appear here as they happen.' }),
+    );
     return;
   }
   feed.replaceChildren(
@@ -405,7 +427,13 @@ function renderFeed(newId) {
       const item = el(
         'li',
         { class: e.readingId === newId ? 'new' : '', 'data-id': e.readingId, 'data-event': e.eventName, 'data-city': e.city },
-        el('div', { class: 'meta' }, el('span', { class: 'name', text: e.eventName }), el('span', { text: `${e.cityName} · ${e.localTime.slice(11, 16)} local` }), el('span', { text: ago(e.observedAt) })),
+        el(
+          'div',
+          { class: 'meta' },
+          el('span', { class: 'name', text: e.eventName }),
+          el('span', { text: `${e.cityName} · ${e.localTime.slice(11, 16)} local` }),
+          el('span', { text: ago(e.observedAt) }),
+        ),
         el('div', { text: e.newsflash }),
       );
       return item;
@@ -486,7 +514,10 @@ function cursorReadout(spec) {
           const time = i == null ? undefined : u.data[0][i];
           const value = i == null ? undefined : u.data[1]?.[i];
           if (!title) return;
-          title.textContent = value == null || time === undefined ? base : `${base}: ${value} · ${new Date(time * 1000).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}`;
+          title.textContent =
+            value == null || time === undefined
+              ? base
+              : `${base}: ${value} · ${new Date(time * 1000).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}`;
         },
       ],
     },
@@ -510,25 +541,26 @@ function buildCharts() {
   for (const chart of state.charts) chart.destroy();
   const sync = uPlot.sync('kots');
   const axis = { stroke: '#8da2bd', grid: { stroke: '#1d2f48', width: 1 }, ticks: { stroke: '#22354f' } };
-  state.charts = CHARTS.map((spec, i) =>
-    new uPlot(
-      {
-        width: chartWidth(),
-        height: window.innerWidth < 520 ? 130 : 150,
-        cursor: { sync: { key: sync.key }, drag: { x: false, y: false } },
-        legend: { show: false },
-        title: `${spec.label} (${spec.unit})`,
-        plugins: [eventMarkers(), cursorReadout(spec)],
-        scales: { x: { time: true } },
-        axes: [
-          { ...axis, show: i === CHARTS.length - 1, size: i === CHARTS.length - 1 ? 48 : 0 },
-          { ...axis, size: 52, values: (_u, values) => values.map((v) => `${v}${spec.unit === '%' ? '%' : ''}`) },
-        ],
-        series: [{}, { label: `${spec.label} (${spec.unit})`, stroke: spec.colour, fill: spec.fill, width: 2, spanGaps: false, points: { show: false } }],
-      },
-      [[], []],
-      $(spec.id),
-    ),
+  state.charts = CHARTS.map(
+    (spec, i) =>
+      new uPlot(
+        {
+          width: chartWidth(),
+          height: window.innerWidth < 520 ? 130 : 150,
+          cursor: { sync: { key: sync.key }, drag: { x: false, y: false } },
+          legend: { show: false },
+          title: `${spec.label} (${spec.unit})`,
+          plugins: [eventMarkers(), cursorReadout(spec)],
+          scales: { x: { time: true } },
+          axes: [
+            { ...axis, show: i === CHARTS.length - 1, size: i === CHARTS.length - 1 ? 48 : 0 },
+            { ...axis, size: 52, values: (_u, values) => values.map((v) => `${v}${spec.unit === '%' ? '%' : ''}`) },
+          ],
+          series: [{}, { label: `${spec.label} (${spec.unit})`, stroke: spec.colour, fill: spec.fill, width: 2, spanGaps: false, points: { show: false } }],
+        },
+        [[], []],
+        $(spec.id),
+      ),
   );
 }
 
@@ -667,7 +699,9 @@ function renderMapCity(city, pulse = true) {
     placeLabels();
   }
   group.querySelector('.city-dot')?.setAttribute('fill', tempColour(tempC));
-  group.querySelector('.label')?.replaceChildren(document.createTextNode(`${city.name} `), svg('tspan', { class: 't' }, tempC == null ? '' : `${Math.round(tempC)}°`));
+  group
+    .querySelector('.label')
+    ?.replaceChildren(document.createTextNode(`${city.name} `), svg('tspan', { class: 't' }, tempC == null ? '' : `${Math.round(tempC)}°`));
   if (pulse && city.latestEvent && Date.now() - Date.parse(city.latestEvent.observedAt) < 5000) {
     const ring = svg('circle', { class: 'pulse', cx: x, cy: y, r: 2 });
     group.append(ring);
@@ -725,8 +759,12 @@ function renderFleet() {
       el('td', { class: 'error', text: d.lastError ?? '', title: d.lastError ?? '' }),
     );
   });
-  $('fleet', HTMLTableElement).tBodies[0]?.replaceChildren(...(body.length ? body : [el('tr', {}, el('td', { colSpan: 7, class: 'muted', text: 'No device has reported yet.' }))]));
-  $('silent-note').textContent = silent ? `${silent} silent for more than ${state.silentAfterSeconds} s` : `silent after ${state.silentAfterSeconds} s without a message`;
+  $('fleet', HTMLTableElement).tBodies[0]?.replaceChildren(
+    ...(body.length ? body : [el('tr', {}, el('td', { colSpan: 7, class: 'muted', text: 'No device has reported yet.' }))]),
+  );
+  $('silent-note').textContent = silent
+    ? `${silent} silent for more than ${state.silentAfterSeconds} s`
+    : `silent after ${state.silentAfterSeconds} s without a message`;
   renderFleetSummary();
 }
 

@@ -28,10 +28,19 @@ const dir = mkdtempSync(join(tmpdir(), 'kots-dashboard-measure-'));
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 try {
-  await writeRegistryFile(join(dir, 'registry.yaml'), { users: [{ name: 'ops', role: 'operator', hash: await hashCredential('measure-password', { ln: 10, r: 8, p: 1 }) }] });
+  await writeRegistryFile(join(dir, 'registry.yaml'), {
+    users: [{ name: 'ops', role: 'operator', hash: await hashCredential('measure-password', { ln: 10, r: 8, p: 1 }) }],
+  });
   const config = loadConfig({
     env: {},
-    overrides: { 'lake.path': join(dir, 'lake'), 'bridge.port': 0, 'dashboard.port': 0, 'dashboard.registryFile': join(dir, 'registry.yaml'), 'consumer.batchMaxAgeMs': 300, 'log.level': 'silent' },
+    overrides: {
+      'lake.path': join(dir, 'lake'),
+      'bridge.port': 0,
+      'dashboard.port': 0,
+      'dashboard.registryFile': join(dir, 'registry.yaml'),
+      'consumer.batchMaxAgeMs': 300,
+      'log.level': 'silent',
+    },
   });
   const bus = await InProcessBus.open({ lake: openLake(config.lake), config, logger: silentLogger });
   const bridge = await startBridge({ config, sink: bus, logger: silentLogger });
@@ -44,12 +53,18 @@ try {
     intervalMinutes,
   });
   await bus.pipeline.flushAll();
-  say(`seeded ${seeded.readings} readings (${days} d, every ~${intervalMinutes} simulated min, ${seeded.cities} cities) in ${(seeded.elapsedMs / 1000).toFixed(1)} s`);
+  say(
+    `seeded ${seeded.readings} readings (${days} d, every ~${intervalMinutes} simulated min, ${seeded.cities} cities) in ${(seeded.elapsedMs / 1000).toFixed(1)} s`,
+  );
 
   let started = performance.now();
   const dashboard = await startDashboard({ config, logger: silentLogger, brokerUrl });
   say(`dashboard start (lake seed included): ${(performance.now() - started).toFixed(0)} ms`);
-  const login = await fetch(new URL('/api/login', dashboard.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops', password: 'measure-password' }) });
+  const login = await fetch(new URL('/api/login', dashboard.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'ops', password: 'measure-password' }),
+  });
   const cookie = login.headers.get('set-cookie')?.split(';')[0];
   if (!cookie) throw new Error(`login failed (HTTP ${login.status}): no session cookie`);
 
@@ -65,7 +80,9 @@ try {
     samples.sort((a, b) => a - b);
     const median = samples[Math.floor(runs / 2)] ?? Number.NaN;
     const max = samples.at(-1) ?? Number.NaN;
-    say(`${path.padEnd(40)} ${runs === 1 ? 'after refresh' : 'median'} ${median.toFixed(0).padStart(5)} ms  max ${max.toFixed(0).padStart(5)} ms  ${bytes} bytes`);
+    say(
+      `${path.padEnd(40)} ${runs === 1 ? 'after refresh' : 'median'} ${median.toFixed(0).padStart(5)} ms  max ${max.toFixed(0).padStart(5)} ms  ${bytes} bytes`,
+    );
   };
   await time('/api/snapshot');
   for (const period of ['1h', '24h', '7d', '30d']) await time(`/api/history?city=yakutsk&period=${period}`);
@@ -82,8 +99,19 @@ try {
   const latencies: number[] = [];
   for (let i = 0; i < 20; i++) {
     const reading = {
-      v: 1, id: uuidv7(), device_id: 'measure-device', source: 'simulated', seq: i, observed_at: new Date().toISOString(), city: { slug: 'kochi', name: 'Kochi' },
-      weather: { weather: [{ id: 800, main: 'Clear', description: 'clear sky', icon: '01d' }], main: { temp: 290 + i / 10, humidity: 50 }, wind: { speed: 2 }, timezone: 32400 },
+      v: 1,
+      id: uuidv7(),
+      device_id: 'measure-device',
+      source: 'simulated',
+      seq: i,
+      observed_at: new Date().toISOString(),
+      city: { slug: 'kochi', name: 'Kochi' },
+      weather: {
+        weather: [{ id: 800, main: 'Clear', description: 'clear sky', icon: '01d' }],
+        main: { temp: 290 + i / 10, humidity: 50 },
+        wind: { speed: 2 },
+        timezone: 32400,
+      },
     };
     started = performance.now();
     await device.publishAsync('kots/v1/kochi/measure-device/weather', JSON.stringify(reading), { qos: 0 });
@@ -95,7 +123,9 @@ try {
     latencies.push(performance.now() - started);
   }
   latencies.sort((a, b) => a - b);
-  say(`live reading, MQTT publish -> SSE: median ${(latencies[10] ?? Number.NaN).toFixed(1)} ms, max ${(latencies.at(-1) ?? Number.NaN).toFixed(1)} ms (20 readings)`);
+  say(
+    `live reading, MQTT publish -> SSE: median ${(latencies[10] ?? Number.NaN).toFixed(1)} ms, max ${(latencies.at(-1) ?? Number.NaN).toFixed(1)} ms (20 readings)`,
+  );
   await reader.cancel();
   await device.endAsync();
   await dashboard.close();

@@ -22,7 +22,10 @@ describe('pacing of readings', () => {
 
   it('randomises the first wait too, so agents booted together spread out', async () => {
     const draws = [0.5, 0.1]; // interval share, then the first-wait share
-    const pacer = new RealTimePacer(() => ({ minSeconds: 1, maxSeconds: 3 }), () => draws.shift() ?? 0);
+    const pacer = new RealTimePacer(
+      () => ({ minSeconds: 1, maxSeconds: 3 }),
+      () => draws.shift() ?? 0,
+    );
     const started = Date.now();
     const [at] = await pacer.next();
     // 2 s interval × 0.1 = 200 ms, not the full 2 s.
@@ -32,7 +35,14 @@ describe('pacing of readings', () => {
 
   it('runs a simulated clock from a date to an end, deterministically for a seed', async () => {
     const make = () =>
-      new SimulatedPacer({ from: new Date('2024-01-01T00:00:00Z'), until: new Date('2024-01-02T00:00:00Z'), intervals: { minSeconds: 300, maxSeconds: 900 }, seed: 7, scope: 'dev', room: async () => {} });
+      new SimulatedPacer({
+        from: new Date('2024-01-01T00:00:00Z'),
+        until: new Date('2024-01-02T00:00:00Z'),
+        intervals: { minSeconds: 300, maxSeconds: 900 },
+        seed: 7,
+        scope: 'dev',
+        room: async () => {},
+      });
     const drain = async (pacer: SimulatedPacer) => {
       const all: Date[] = [];
       for (let batch = await pacer.next(50); batch.length > 0; batch = await pacer.next(50)) all.push(...batch);

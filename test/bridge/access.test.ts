@@ -37,7 +37,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const login = (id: string, secret: string, protocolVersion: 4 | 5 = 4, clientId = id) => connectClient(t.url, { clientId, username: id, password: secret, protocolVersion });
+const login = (id: string, secret: string, protocolVersion: 4 | 5 = 4, clientId = id) =>
+  connectClient(t.url, { clientId, username: id, password: secret, protocolVersion });
 
 describe('authentication', () => {
   it('refuses a wrong password with CONNACK "bad username or password" (3.1.1: 4, 5: 0x86)', async () => {
@@ -55,7 +56,7 @@ describe('authentication', () => {
     await expect(login('dev-a', 'secret-of-dev-a', 4, 'dev-b')).rejects.toMatchObject({ code: 2 });
   });
 
-  it('closes a device\'s live connection when the registry file revokes it, and refuses it afterwards', async () => {
+  it("closes a device's live connection when the registry file revokes it, and refuses it afterwards", async () => {
     const client = await login('dev-c', 'secret-of-dev-c');
     const gone = closed(client, 10_000);
     const revoked = upsertDevice(registry, { ...registry.devices!.find((d) => d.id === 'dev-c')!, revoked: true });
@@ -70,18 +71,23 @@ describe('authentication', () => {
     expect(await bGone).toBe(true);
     await expect(login('dev-b', 'secret-of-dev-b')).rejects.toMatchObject({ code: 4 });
     await writeRegistryFile(t.registryFile!, registry);
-    await waitFor('dev-b admitted again', async () => (await login('dev-b', 'secret-of-dev-b').then(
+    await waitFor(
+      'dev-b admitted again',
+      async () =>
+        (await login('dev-b', 'secret-of-dev-b').then(
           (c) => {
             c.end(true);
             return true;
           },
           () => false,
-        )) || undefined, 10_000);
+        )) || undefined,
+      10_000,
+    );
   });
 });
 
 describe('authorisation', () => {
-  it('accepts a device\'s own reading (3.1.1 and 5) and holds nothing back', async () => {
+  it("accepts a device's own reading (3.1.1 and 5) and holds nothing back", async () => {
     const before = await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic);
     for (const version of [4, 5] as const) {
       const client = await login('dev-a', 'secret-of-dev-a', version);
@@ -91,7 +97,7 @@ describe('authorisation', () => {
     expect(await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic)).toBe(before + 2);
   });
 
-  it('refuses a device publishing to another device\'s topic (3.1.1: connection closed; 5: PUBACK 0x87), nothing reaches Kafka', async () => {
+  it("refuses a device publishing to another device's topic (3.1.1: connection closed; 5: PUBACK 0x87), nothing reaches Kafka", async () => {
     const before = await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic);
     const v3 = await login('dev-a', 'secret-of-dev-a', 4);
     const v3Gone = closed(v3);
@@ -105,7 +111,7 @@ describe('authorisation', () => {
     expect(await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic)).toBe(before);
   });
 
-  it('dead-letters a reading whose payload names another device, on the device\'s own topic', async () => {
+  it("dead-letters a reading whose payload names another device, on the device's own topic", async () => {
     const dlqBefore = await topicCount(servers.kafkaBrokers, t.config.kafka.deadLetterTopic);
     const client = await login('dev-a', 'secret-of-dev-a', 5);
     await publish(client, deviceTopic('takamatsu', 'dev-a', 'weather'), reading('dev-b', 'cairo'));
@@ -114,10 +120,14 @@ describe('authorisation', () => {
     expect(records.at(-1)!.headers['kots-reason']).toMatch(/payload identity cairo\/dev-b does not match topic takamatsu\/dev-a/);
   });
 
-  it('lets a device subscribe only to its own config, never to # or another device\'s topics', async () => {
+  it("lets a device subscribe only to its own config, never to # or another device's topics", async () => {
     for (const version of [4, 5] as const) {
       const client = await login('dev-a', 'secret-of-dev-a', version);
-      const granted = await subscribeCodes(client, ['#', 'kots/v1/#', 'kots/v1/+/+/weather', deviceTopic('cairo', 'dev-b', 'config'), '$SYS/#', deviceTopic('takamatsu', 'dev-a', 'config')], 1);
+      const granted = await subscribeCodes(
+        client,
+        ['#', 'kots/v1/#', 'kots/v1/+/+/weather', deviceTopic('cairo', 'dev-b', 'config'), '$SYS/#', deviceTopic('takamatsu', 'dev-a', 'config')],
+        1,
+      );
       const denied = version === 5 ? 0x87 : 128;
       expect(granted).toEqual([denied, denied, denied, denied, denied, 1]);
       client.end(true);
@@ -143,20 +153,72 @@ describe('authorisation', () => {
     const port = String(t.bridge.listeners.port);
     const before = await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic);
     for (const version of ['mqttv311', 'mqttv5']) {
-      await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-V', version, '-i', 'dev-a', '-u', 'dev-a', '-P', 'secret-of-dev-a', '-q', '1', '-t', deviceTopic('takamatsu', 'dev-a', 'weather'), '-m', reading('dev-a', 'takamatsu')]);
+      await run('mosquitto_pub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        port,
+        '-V',
+        version,
+        '-i',
+        'dev-a',
+        '-u',
+        'dev-a',
+        '-P',
+        'secret-of-dev-a',
+        '-q',
+        '1',
+        '-t',
+        deviceTopic('takamatsu', 'dev-a', 'weather'),
+        '-m',
+        reading('dev-a', 'takamatsu'),
+      ]);
     }
     expect(await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic)).toBe(before + 2);
-    const wrong = run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-i', 'dev-a', '-u', 'dev-a', '-P', 'wrong-password', '-q', '1', '-t', deviceTopic('takamatsu', 'dev-a', 'weather'), '-m', 'x']);
+    const wrong = run('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port,
+      '-i',
+      'dev-a',
+      '-u',
+      'dev-a',
+      '-P',
+      'wrong-password',
+      '-q',
+      '1',
+      '-t',
+      deviceTopic('takamatsu', 'dev-a', 'weather'),
+      '-m',
+      'x',
+    ]);
     await expect(wrong).rejects.toMatchObject({ stderr: expect.stringMatching(/bad user name or password|not authori[sz]ed/i) });
     // -E: exit once subscribed; a refused subscription is reported on stderr
-    const sub = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-V', 'mqttv5', '-i', 'dev-a', '-u', 'dev-a', '-P', 'secret-of-dev-a', '-t', '#', '-E']).then(
+    const sub = await run('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port,
+      '-V',
+      'mqttv5',
+      '-i',
+      'dev-a',
+      '-u',
+      'dev-a',
+      '-P',
+      'secret-of-dev-a',
+      '-t',
+      '#',
+      '-E',
+    ]).then(
       (r) => r.stdout + r.stderr,
       (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
     );
     expect(sub).toMatch(/not authori[sz]ed|denied|refused/i);
   });
 
-  it('dead-letters a reading whose city name is not the registry\'s city of its device, with the reason', async () => {
+  it("dead-letters a reading whose city name is not the registry's city of its device, with the reason", async () => {
     const named = await startTestBridge({
       registry: {
         devices: [
@@ -192,14 +254,21 @@ describe('authorisation', () => {
 });
 
 describe('without a registry (kots up)', () => {
-  it('accepts anonymous clients but refuses # and other devices\' topics and config publishing, and dead-letters a payload that does not match its topic', async () => {
+  it("accepts anonymous clients but refuses # and other devices' topics and config publishing, and dead-letters a payload that does not match its topic", async () => {
     const anon = await startTestBridge();
     try {
       const client = await connectClient(anon.url, { clientId: 'sim-kochi-1', protocolVersion: 5 });
       await publish(client, deviceTopic('kochi', 'sim-kochi-1', 'weather'), reading('sim-kochi-1', 'kochi'));
       await publish(client, deviceTopic('kochi', 'sim-kochi-1', 'weather'), reading('sim-kochi-2', 'kochi'));
       await expect(publish(client, deviceTopic('kochi', 'sim-kochi-1', 'config'), '{}')).rejects.toMatchObject({ code: 0x87 });
-      const others = ['#', 'kots/v1/#', 'kots/v1/+/+/weather', deviceTopic('kochi', 'sim-kochi-2', 'weather'), deviceTopic('kochi', 'sim-kochi-2', 'config'), deviceTopic('kochi', 'sim-kochi-1', 'weather')];
+      const others = [
+        '#',
+        'kots/v1/#',
+        'kots/v1/+/+/weather',
+        deviceTopic('kochi', 'sim-kochi-2', 'weather'),
+        deviceTopic('kochi', 'sim-kochi-2', 'config'),
+        deviceTopic('kochi', 'sim-kochi-1', 'weather'),
+      ];
       expect(await subscribeCodes(client, [...others, deviceTopic('kochi', 'sim-kochi-1', 'config')], 1)).toEqual([...others.map(() => 0x87), 1]);
       client.end(true);
       expect(await topicCount(servers.kafkaBrokers, anon.config.kafka.weatherTopic)).toBe(1);

@@ -39,7 +39,12 @@ function externalConfig(env: Record<string, string>, group: string, clientId: st
 async function realSink(config: KotsConfig): Promise<KafkaReadingSink> {
   const kafka = createKafka(config.kafka, silentLogger);
   await ensureTopics(kafka, config.kafka);
-  const sink = await KafkaReadingSink.connect({ kafka, weatherTopic: config.kafka.weatherTopic, deadLetterTopic: config.kafka.deadLetterTopic, logger: silentLogger });
+  const sink = await KafkaReadingSink.connect({
+    kafka,
+    weatherTopic: config.kafka.weatherTopic,
+    deadLetterTopic: config.kafka.deadLetterTopic,
+    logger: silentLogger,
+  });
   cleanups.push(() => sink.close());
   return sink;
 }
@@ -64,7 +69,12 @@ class NeverDurableSink implements ReadingSink {
 }
 
 const ids = (records: Array<{ value: Buffer }>, prefix: string) =>
-  new Set(records.map((r) => JSON.parse(r.value.toString()) as { id: string; device_id: string }).filter((r) => r.device_id.startsWith(prefix)).map((r) => r.id));
+  new Set(
+    records
+      .map((r) => JSON.parse(r.value.toString()) as { id: string; device_id: string })
+      .filter((r) => r.device_id.startsWith(prefix))
+      .map((r) => r.id),
+  );
 
 describe('external broker mode (Mosquitto)', () => {
   it('two bridges on one shared subscription split the readings of several devices (mqtt.js 3.1.1 and 5, mosquitto_pub) and all reach Kafka', async () => {
@@ -75,7 +85,9 @@ describe('external broker mode (Mosquitto)', () => {
     const b = await bridge(externalConfig(env, group, `${group}-b`), await realSink(externalConfig(env, group, `${group}-b`)));
     const config = externalConfig(env, group, 'x');
     const sent: string[] = [];
-    const devices = await Promise.all([4, 5, 5].map((version, i) => connectClient(servers.mosquittoUrl, { clientId: `${prefix}-${i}`, protocolVersion: version as 4 | 5 })));
+    const devices = await Promise.all(
+      [4, 5, 5].map((version, i) => connectClient(servers.mosquittoUrl, { clientId: `${prefix}-${i}`, protocolVersion: version as 4 | 5 })),
+    );
     await Promise.all(
       devices.map(async (device, i) => {
         for (let seq = 0; seq < 30; seq++) {
@@ -88,15 +100,33 @@ describe('external broker mode (Mosquitto)', () => {
     const viaCli = makeReading({ device_id: `${prefix}-cli` });
     sent.push(viaCli.id);
     const [host, port] = servers.mosquittoUrl.replace('mqtt://', '').split(':') as [string, string];
-    await run('mosquitto_pub', ['-h', host, '-p', port, '-V', 'mqttv5', '-q', '1', '-t', deviceTopic('takamatsu', `${prefix}-cli`, 'weather'), '-m', JSON.stringify(viaCli)]);
+    await run('mosquitto_pub', [
+      '-h',
+      host,
+      '-p',
+      port,
+      '-V',
+      'mqttv5',
+      '-q',
+      '1',
+      '-t',
+      deviceTopic('takamatsu', `${prefix}-cli`, 'weather'),
+      '-m',
+      JSON.stringify(viaCli),
+    ]);
     // an invalid one goes to the dead-letter topic, as in embedded mode
     await publish(devices[0]!, deviceTopic('takamatsu', `${prefix}-0`, 'weather'), 'not json');
     for (const d of devices) d.end(true);
 
-    const arrived = await waitFor('every reading in Kafka', async () => {
-      const found = ids(await readTopic(servers.kafkaBrokers, config.kafka.weatherTopic, sent.length, 3000), prefix);
-      return sent.every((id) => found.has(id)) ? found : undefined;
-    }, 60_000, 500);
+    const arrived = await waitFor(
+      'every reading in Kafka',
+      async () => {
+        const found = ids(await readTopic(servers.kafkaBrokers, config.kafka.weatherTopic, sent.length, 3000), prefix);
+        return sent.every((id) => found.has(id)) ? found : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(arrived.size).toBe(sent.length);
     expect(a.metrics.messagesIn).toBeGreaterThan(0);
     expect(b.metrics.messagesIn).toBeGreaterThan(0);
@@ -123,10 +153,15 @@ describe('external broker mode (Mosquitto)', () => {
     expect(await topicCount(servers.kafkaBrokers, config.kafka.weatherTopic).catch(() => 0)).toBe(0);
 
     const second = await bridge(config, await realSink(config)); // same client ids: the same sessions
-    const arrived = await waitFor('every held reading in Kafka', async () => {
-      const found = ids(await readTopic(servers.kafkaBrokers, config.kafka.weatherTopic, sent.length, 3000), prefix);
-      return sent.every((id) => found.has(id)) ? found : undefined;
-    }, 60_000, 500);
+    const arrived = await waitFor(
+      'every held reading in Kafka',
+      async () => {
+        const found = ids(await readTopic(servers.kafkaBrokers, config.kafka.weatherTopic, sent.length, 3000), prefix);
+        return sent.every((id) => found.has(id)) ? found : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(arrived.size).toBe(10);
     expect(second.metrics.messagesIn).toBeGreaterThanOrEqual(10);
   });

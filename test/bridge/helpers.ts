@@ -23,9 +23,14 @@ export interface TestDevice {
   revoked?: boolean;
 }
 
-export async function registryOf(devices: TestDevice[], users: Array<{ name: string; role: 'operator' | 'dashboard'; secret: string }> = []): Promise<RegistryInput> {
+export async function registryOf(
+  devices: TestDevice[],
+  users: Array<{ name: string; role: 'operator' | 'dashboard'; secret: string }> = [],
+): Promise<RegistryInput> {
   return {
-    devices: await Promise.all(devices.map(async (d) => ({ id: d.id, city: d.city, hash: await hashCredential(d.secret, TEST_COST), revoked: d.revoked ?? false }))),
+    devices: await Promise.all(
+      devices.map(async (d) => ({ id: d.id, city: d.city, hash: await hashCredential(d.secret, TEST_COST), revoked: d.revoked ?? false })),
+    ),
     users: await Promise.all(users.map(async (u) => ({ name: u.name, role: u.role, hash: await hashCredential(u.secret, TEST_COST) }))),
   };
 }
@@ -50,7 +55,16 @@ export interface TestBridge {
   close(): Promise<void>;
 }
 
-export async function startTestBridge(options: { registry?: RegistryInput; registrySource?: RegistrySource; overrides?: Record<string, unknown>; brokers?: string[]; logger?: Logger; kafkaTimeouts?: boolean } = {}): Promise<TestBridge> {
+export async function startTestBridge(
+  options: {
+    registry?: RegistryInput;
+    registrySource?: RegistrySource;
+    overrides?: Record<string, unknown>;
+    brokers?: string[];
+    logger?: Logger;
+    kafkaTimeouts?: boolean;
+  } = {},
+): Promise<TestBridge> {
   let registryFile: string | undefined;
   if (options.registry) {
     registryFile = join(mkdtempSync(join(tmpdir(), 'kots-registry-')), 'registry.yaml');
@@ -156,7 +170,12 @@ export async function readTopic(brokers: string[], topic: string, until: number,
 
 export { freePort } from '../helpers/own-servers.js';
 
-export function publish(client: MqttClient, topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<{ reasonCode?: number }> {
+export function publish(
+  client: MqttClient,
+  topic: string,
+  payload: string | Buffer,
+  options: { qos?: 0 | 1; retain?: boolean } = {},
+): Promise<{ reasonCode?: number }> {
   return new Promise((resolve, reject) => {
     client.publish(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false }, (error, packet) => {
       if (error) reject(error);

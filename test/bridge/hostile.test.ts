@@ -49,12 +49,21 @@ const HOSTILE: Array<{ kind: string; make: (i: number) => string | Buffer; huge?
   { kind: 'prototype pollution', make: () => `{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"v":1}` },
   { kind: 'too many weather entries', make: () => withReading((r) => (r.weather.weather = Array.from({ length: 50 }, () => r.weather.weather[0]))) },
   { kind: 'extra huge string', make: () => withReading((r) => (r.city.name = 'x'.repeat(15_000))) },
-  { kind: 'another device\'s topic', make: () => json(valid(GOOD, 1)), topic: deviceTopic(CITY, GOOD, 'weather') },
+  { kind: "another device's topic", make: () => json(valid(GOOD, 1)), topic: deviceTopic(CITY, GOOD, 'weather') },
   { kind: 'huge payload', make: () => Buffer.alloc(40_000, 0x7b), huge: true },
   // Valid readings with something more: the bridge forwards the device's bytes, so these must not pass.
-  { kind: 'prototype keys in a valid reading', make: () => json(valid(EVIL, 1)).replace('{', '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},') },
-  { kind: 'duplicate device_id, another device first', make: () => json(valid(EVIL, 1)).replace(`"device_id":"${EVIL}"`, `"device_id":"${GOOD}","device_id":"${EVIL}"`) },
-  { kind: 'deep nesting under an unknown key', make: (i) => json(valid(EVIL, 1)).replace('{', `{"x":${'{"a":'.repeat(200 + (i % 3) * 400)}1${'}'.repeat(200 + (i % 3) * 400)},`) },
+  {
+    kind: 'prototype keys in a valid reading',
+    make: () => json(valid(EVIL, 1)).replace('{', '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},'),
+  },
+  {
+    kind: 'duplicate device_id, another device first',
+    make: () => json(valid(EVIL, 1)).replace(`"device_id":"${EVIL}"`, `"device_id":"${GOOD}","device_id":"${EVIL}"`),
+  },
+  {
+    kind: 'deep nesting under an unknown key',
+    make: (i) => json(valid(EVIL, 1)).replace('{', `{"x":${'{"a":'.repeat(200 + (i % 3) * 400)}1${'}'.repeat(200 + (i % 3) * 400)},`),
+  },
   { kind: 'unknown key', make: () => withReading((r) => (r.weather.main.evil = 'payload')) },
 ];
 

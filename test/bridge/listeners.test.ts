@@ -33,11 +33,24 @@ it('accepts the same authenticated device over TCP, TLS and WebSocket (3.1.1 and
   let sent = 0;
   for (const url of urls) {
     for (const protocolVersion of [4, 5] as const) {
-      const client = await connectClient(url, { clientId: 'dev-tls', username: 'dev-tls', password: 'dev-tls-secret', protocolVersion, ca, rejectUnauthorized: true });
-      await publish(client, deviceTopic('kochi', 'dev-tls', 'weather'), JSON.stringify(makeReading({ device_id: 'dev-tls', city: { slug: 'kochi', name: 'Kochi' }, seq: sent++ })));
+      const client = await connectClient(url, {
+        clientId: 'dev-tls',
+        username: 'dev-tls',
+        password: 'dev-tls-secret',
+        protocolVersion,
+        ca,
+        rejectUnauthorized: true,
+      });
+      await publish(
+        client,
+        deviceTopic('kochi', 'dev-tls', 'weather'),
+        JSON.stringify(makeReading({ device_id: 'dev-tls', city: { slug: 'kochi', name: 'Kochi' }, seq: sent++ })),
+      );
       client.end(true);
     }
   }
   expect(await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic)).toBe(6);
-  await expect(connectClient(`mqtts://127.0.0.1:${tlsPort}`, { clientId: 'dev-tls', username: 'dev-tls', password: 'wrong-secret', ca })).rejects.toMatchObject({ code: 4 });
+  await expect(connectClient(`mqtts://127.0.0.1:${tlsPort}`, { clientId: 'dev-tls', username: 'dev-tls', password: 'wrong-secret', ca })).rejects.toMatchObject(
+    { code: 4 },
+  );
 });

@@ -27,7 +27,10 @@ const dir = () => mkdtempSync(join(tmpdir(), 'kots-registry-test-'));
 function vaultSettings(): VaultRegistrySettings {
   const address = process.env.KOTS_TEST_VAULT_ADDR;
   const token = process.env.KOTS_TEST_VAULT_TOKEN;
-  if (!address || !token) throw new Error('KOTS_TEST_VAULT_ADDR / KOTS_TEST_VAULT_TOKEN are not set: start OpenBao with scripts/servers/start.sh openbao and source scripts/servers/env.sh');
+  if (!address || !token)
+    throw new Error(
+      'KOTS_TEST_VAULT_ADDR / KOTS_TEST_VAULT_TOKEN are not set: start OpenBao with scripts/servers/start.sh openbao and source scripts/servers/env.sh',
+    );
   return { address, token, mount: 'secret', path: uniqueName('kots-registry') };
 }
 
@@ -44,7 +47,7 @@ describe('credentials', () => {
     await expect(hashCredential('short')).rejects.toThrow(/at least 8/);
   });
 
-  it('device secrets get the fast keyed hash (µs, not scrypt\'s ms); passwords cannot; old scrypt entries still verify', async () => {
+  it("device secrets get the fast keyed hash (µs, not scrypt's ms); passwords cannot; old scrypt entries still verify", async () => {
     const secret = generateCredential();
     const fast = hashDeviceCredential(secret);
     expect(fast).toMatch(/^\$hmac-sha256\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
@@ -65,7 +68,10 @@ describe('registry file', () => {
   it('round-trips through writeRegistryFile and loadRegistry', async () => {
     const file = join(dir(), 'registry.yaml');
     const data = await registryOf([{ id: 'pi-1', city: 'takamatsu', secret: 'pi-1-secret' }], [{ name: 'grafana', role: 'dashboard', secret: 'dash-secret' }]);
-    await writeRegistryFile(file, upsertDevice(data, { id: 'pi-2', city: 'cairo', hash: await hashCredential('pi-2-secret', { ln: 10, r: 8, p: 1 }), revoked: true }));
+    await writeRegistryFile(
+      file,
+      upsertDevice(data, { id: 'pi-2', city: 'cairo', hash: await hashCredential('pi-2-secret', { ln: 10, r: 8, p: 1 }), revoked: true }),
+    );
     const registry = await loadRegistry(file);
     expect(registry.size).toEqual({ devices: 2, users: 1, revoked: 1 });
     expect(registry.device('pi-1')?.city).toBe('takamatsu');
@@ -78,8 +84,20 @@ describe('registry file', () => {
     writeFileSync(file, 'devices:\n  - id: Pi 1\n    city: takamatsu\n    hash: hunter2\n');
     await expect(loadRegistry(file)).rejects.toThrow(/devices\.0\.id: must be lower-case[\s\S]*devices\.0\.hash: must be a credential hash/);
     const hash = await hashCredential('some-secret', { ln: 10, r: 8, p: 1 });
-    expect(() => parseRegistry({ devices: [{ id: 'a', city: 'x', hash }, { id: 'a', city: 'y', hash }] }, 'test')).toThrow(/"a" is listed twice/);
-    expect(() => parseRegistry({ devices: [{ id: 'a', city: 'x', hash }], users: [{ name: 'a', role: 'dashboard', hash }] }, 'test')).toThrow(/also a device id/);
+    expect(() =>
+      parseRegistry(
+        {
+          devices: [
+            { id: 'a', city: 'x', hash },
+            { id: 'a', city: 'y', hash },
+          ],
+        },
+        'test',
+      ),
+    ).toThrow(/"a" is listed twice/);
+    expect(() => parseRegistry({ devices: [{ id: 'a', city: 'x', hash }], users: [{ name: 'a', role: 'dashboard', hash }] }, 'test')).toThrow(
+      /also a device id/,
+    );
     await expect(loadRegistry(join(dir(), 'missing.yaml'))).rejects.toThrow(/bridge.registryFile: cannot read/);
   });
 
@@ -101,7 +119,7 @@ describe('registry in Vault KV v2 (OpenBao)', () => {
   let t: TestBridge | undefined;
   afterAll(async () => t?.close());
 
-  it('loads devices from Vault, and closes a device\'s connection when Vault revokes it', async () => {
+  it("loads devices from Vault, and closes a device's connection when Vault revokes it", async () => {
     const settings = vaultSettings();
     const data = await registryOf([
       { id: 'vault-dev', city: 'reykjavik', secret: 'vault-dev-secret' },
@@ -114,7 +132,11 @@ describe('registry in Vault KV v2 (OpenBao)', () => {
 
     t = await startTestBridge({ registrySource: new VaultRegistrySource(settings, 200) });
     const device = await connectClient(t.url, { clientId: 'vault-dev', username: 'vault-dev', password: 'vault-dev-secret', protocolVersion: 5 });
-    await publish(device, deviceTopic('reykjavik', 'vault-dev', 'weather'), JSON.stringify(makeReading({ device_id: 'vault-dev', city: { slug: 'reykjavik', name: 'Reykjavik' } })));
+    await publish(
+      device,
+      deviceTopic('reykjavik', 'vault-dev', 'weather'),
+      JSON.stringify(makeReading({ device_id: 'vault-dev', city: { slug: 'reykjavik', name: 'Reykjavik' } })),
+    );
     await expect(connectClient(t.url, { clientId: 'vault-dev', username: 'vault-dev', password: 'wrong-secret' })).rejects.toMatchObject({ code: 4 });
     const gone = closed(device, 10_000);
     await writeRegistryToVault(settings, upsertDevice(data, { ...data.devices!.find((d) => d.id === 'vault-dev')!, revoked: true }));

@@ -36,15 +36,24 @@ describe('kots bridge without a registry', () => {
 
   it('starts on 0.0.0.0 with bridge.allowAnonymous: true, logging a loud error that says so; on loopback it needs nothing', async () => {
     const logged: Array<{ level: number; msg: string }> = [];
-    const logger = pino({ level: 'warn' }, new Writable({
+    const logger = pino(
+      { level: 'warn' },
+      new Writable({
         write: (chunk, _enc, done) => {
           logged.push(JSON.parse(String(chunk)));
           done();
         },
-      }));
+      }),
+    );
     const lakePath = mkdtempSync(join(tmpdir(), 'kots-bridge-anon-'));
-    for (const [host, allowAnonymous] of [['0.0.0.0', true], ['127.0.0.1', false]] as const) {
-      const config = testConfig({}, { 'lake.path': lakePath, 'bridge.port': 0, 'bridge.host': host, 'bridge.allowAnonymous': allowAnonymous, 'log.level': 'silent' });
+    for (const [host, allowAnonymous] of [
+      ['0.0.0.0', true],
+      ['127.0.0.1', false],
+    ] as const) {
+      const config = testConfig(
+        {},
+        { 'lake.path': lakePath, 'bridge.port': 0, 'bridge.host': host, 'bridge.allowAnonymous': allowAnonymous, 'log.level': 'silent' },
+      );
       const bus = await InProcessBus.open({ lake: openLake(config.lake), config, logger: silentLogger });
       const bridge = await startBridge({ config, sink: bus, logger });
       expect(bridge.listeners.port).toBeGreaterThan(0);

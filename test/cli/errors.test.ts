@@ -43,7 +43,11 @@ describe('user errors', () => {
   });
 
   it('kots sql -f reads a file, as in the DuckDB CLI and psql: "-f parquet" says so and points at --format', async () => {
-    expectOneLine(await kots(['sql', '-f', 'parquet', 'select 1']), 2, /^kots: -f reads a SQL file .* no file "parquet"; for the result format write --format parquet$/);
+    expectOneLine(
+      await kots(['sql', '-f', 'parquet', 'select 1']),
+      2,
+      /^kots: -f reads a SQL file .* no file "parquet"; for the result format write --format parquet$/,
+    );
     expectOneLine(await kots(['sql', '--format', 'parquet', '-c', 'select 1']), 2, /^kots: --format parquet writes a file: add -o FILE\.parquet$/);
   });
 
@@ -77,7 +81,11 @@ describe('user errors', () => {
   it('an S3 lake whose server is not there is named with its address', async () => {
     const port = await freePort();
     const outcome = await kots(['consolidate', '--date', '2026-03-01'], { S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_BUCKET: 'lake' });
-    expectOneLine(outcome, 1, new RegExp(`^kots: cannot reach the S3 server at http://127\\.0\\.0\\.1:${port} \\(lake\\.endpoint / S3_ENDPOINT\\): connection refused`));
+    expectOneLine(
+      outcome,
+      1,
+      new RegExp(`^kots: cannot reach the S3 server at http://127\\.0\\.0\\.1:${port} \\(lake\\.endpoint / S3_ENDPOINT\\): connection refused`),
+    );
   });
 
   it('--debug adds the stack trace', async () => {

@@ -100,7 +100,10 @@ const type = (text: string, ...keys: string[]) => {
   tmux('send-keys', '-t', 'sql', '-l', text.replace(/;$/, '\\;'));
   if (keys.length) tmux('send-keys', '-t', 'sql', ...keys);
 };
-const screen = () => tmux('capture-pane', '-p', '-J', '-t', 'sql').split('\n').map((l) => l.trimEnd());
+const screen = () =>
+  tmux('capture-pane', '-p', '-J', '-t', 'sql')
+    .split('\n')
+    .map((l) => l.trimEnd());
 
 afterAll(() => {
   try {
@@ -112,7 +115,27 @@ afterAll(() => {
 
 describe('kots sql at a terminal', () => {
   it('cuts wide rows to the width, and Ctrl-C clears the line instead of leaving', async () => {
-    execFileSync('tmux', ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'sql', '-x', '60', '-y', '30', '-c', cwd, `${process.execPath} ${KOTS_BIN} sql; echo "EXIT CODE $?"; sleep 600`], { env: { ...terminalEnvironment(), TERM: 'xterm-256color' } });
+    execFileSync(
+      'tmux',
+      [
+        '-L',
+        socket,
+        '-f',
+        '/dev/null',
+        'new-session',
+        '-d',
+        '-s',
+        'sql',
+        '-x',
+        '60',
+        '-y',
+        '30',
+        '-c',
+        cwd,
+        `${process.execPath} ${KOTS_BIN} sql; echo "EXIT CODE $?"; sleep 600`,
+      ],
+      { env: { ...terminalEnvironment(), TERM: 'xterm-256color' } },
+    );
     await waitFor('the prompt', async () => screen().some((l) => l.startsWith('kots>')), 30_000);
     type("select repeat('x', 200) as wide, 1 as n;", 'Enter');
     await waitFor('the result', async () => screen().some((l) => /^\(1 row\)/.test(l)), 30_000);

@@ -63,7 +63,10 @@ describe('kots tail', () => {
     const kafka = new Kafka({ clientId: 'tail-test', brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING });
     const setup = kafka.admin();
     await setup.connect();
-    await setup.createTopics({ waitForLeaders: true, topics: [env.KOTS_KAFKA_WEATHER_TOPIC, env.KOTS_KAFKA_DEAD_LETTER_TOPIC, env.KOTS_KAFKA_EVENTS_TOPIC].map((topic) => ({ topic, numPartitions: 1 })) });
+    await setup.createTopics({
+      waitForLeaders: true,
+      topics: [env.KOTS_KAFKA_WEATHER_TOPIC, env.KOTS_KAFKA_DEAD_LETTER_TOPIC, env.KOTS_KAFKA_EVENTS_TOPIC].map((topic) => ({ topic, numPartitions: 1 })),
+    });
     await setup.disconnect();
     const producer = kafka.producer();
     await producer.connect();
@@ -71,9 +74,30 @@ describe('kots tail', () => {
     await producer.send({ topic: env.KOTS_KAFKA_WEATHER_TOPIC, messages: [{ key: 'kochi', value: JSON.stringify(reading) }] });
     await producer.send({
       topic: env.KOTS_KAFKA_DEAD_LETTER_TOPIC,
-      messages: [{ key: 'cairo', value: '{"v":1,"broken', headers: { 'kots-reason': 'not JSON: Unterminated string', 'kots-device': 'dev-bad', 'kots-stage': 'bridge', 'kots-mqtt-topic': 'kots/v1/cairo/dev-bad/weather' } }],
+      messages: [
+        {
+          key: 'cairo',
+          value: '{"v":1,"broken',
+          headers: {
+            'kots-reason': 'not JSON: Unterminated string',
+            'kots-device': 'dev-bad',
+            'kots-stage': 'bridge',
+            'kots-mqtt-topic': 'kots/v1/cairo/dev-bad/weather',
+          },
+        },
+      ],
     });
-    const alert = { readingId: reading.id, city: 'kochi', cityName: 'Kochi', deviceId: 'dev-k', observedAt: reading.observed_at, localTime: '2026-11-25T20:00:00', eventId: 2, eventName: 'The Two Moons Appearance', newsflash: 'Two moons over the harbour.' };
+    const alert = {
+      readingId: reading.id,
+      city: 'kochi',
+      cityName: 'Kochi',
+      deviceId: 'dev-k',
+      observedAt: reading.observed_at,
+      localTime: '2026-11-25T20:00:00',
+      eventId: 2,
+      eventName: 'The Two Moons Appearance',
+      newsflash: 'Two moons over the harbour.',
+    };
     await producer.send({ topic: env.KOTS_KAFKA_EVENTS_TOPIC, messages: [{ key: 'kochi', value: JSON.stringify(alert) }] });
     await producer.disconnect();
 

@@ -15,7 +15,10 @@ const COLUMNS = 100;
 const socket = `kots-up-screen-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 /** The screen as lines, wrapped lines joined (-J): a line wider than the terminal comes back whole. */
-const screen = () => tmux('capture-pane', '-p', '-J', '-t', 'up').split('\n').map((line) => line.trimEnd());
+const screen = () =>
+  tmux('capture-pane', '-p', '-J', '-t', 'up')
+    .split('\n')
+    .map((line) => line.trimEnd());
 const width = (line: string) => [...line].length;
 
 function checkScreen(lines: string[]): void {
@@ -27,7 +30,14 @@ function checkScreen(lines: string[]): void {
   if (start === -1) return;
   const events = lines.slice(start + 1).filter((l) => /^\d\d:\d\d:\d\d {2}\S/.test(l));
   // "HH:MM:SS  City         Event name ×N: newsflash": one line per city and event.
-  const keys = events.map((l) => l.slice(10).split(':')[0]!.replace(/ ×\d+$/, '').replace(/\s+/g, ' ').trim());
+  const keys = events.map((l) =>
+    l
+      .slice(10)
+      .split(':')[0]!
+      .replace(/ ×\d+$/, '')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
   expect(new Set(keys).size, `an event line repeated:\n${events.join('\n')}`).toBe(keys.length);
 }
 
@@ -79,7 +89,10 @@ describe('kots up on a terminal', () => {
     // The JSON went to the file whose path was printed: every line of it is a log entry.
     const logFile = join(cwd, 'kots-state', 'kots.log');
     expect(existsSync(logFile)).toBe(true);
-    const entries = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const entries = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     expect(entries.some((e) => e.msg === 'agent started')).toBe(true);
     expect(seen.length).toBeGreaterThan(2);
   });

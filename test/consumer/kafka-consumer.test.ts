@@ -88,10 +88,14 @@ describe('consumer on real Kafka and S3', () => {
     await new Promise((r) => setTimeout(r, 4000));
     await first.kill('SIGKILL');
     await producing;
-    const chaos = await waitFor('every reading in the lake', async () => {
-      const l = await labels(config);
-      return l.size >= readings.length ? l : undefined;
-    }, 120_000);
+    const chaos = await waitFor(
+      'every reading in the lake',
+      async () => {
+        const l = await labels(config);
+        return l.size >= readings.length ? l : undefined;
+      },
+      120_000,
+    );
     expect(chaos.size).toBe(readings.length);
 
     const single = await runUntil(await replayInto(config), readings.length);

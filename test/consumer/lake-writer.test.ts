@@ -30,7 +30,11 @@ async function scratchLake(): Promise<LocalLake> {
 function rowsOf(readings: readonly Reading[], firstOffset = 100n): WeatherRow[] {
   const event = { id: 7, name: 'The Timeless Library', description: 'a "quoted", comma\'d text', newsflash: 'ünïcode ✓' };
   return readings.map((reading, i) =>
-    flattenReading(reading, { topic: 'weather', partition: 2, offset: firstOffset + BigInt(i), timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)) }, i % 5 === 0 ? event : undefined),
+    flattenReading(
+      reading,
+      { topic: 'weather', partition: 2, offset: firstOffset + BigInt(i), timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)) },
+      i % 5 === 0 ? event : undefined,
+    ),
   );
 }
 
@@ -52,7 +56,10 @@ describe('consumer lake writer', () => {
     const encoder = new ParquetEncoder();
     cleanup.push(() => encoder.close());
     // Three cities over three days, plus a reading with the optional fields left out (nulls).
-    const readings = [...simulatedReadings(40, { stepMinutes: 90, cities: undefined }).slice(0, 150), makeReading({ observed_at: '2026-01-02T23:59:59.999+00:00', weather: { weather: [], main: {}, timezone: 3600 } }) as Reading];
+    const readings = [
+      ...simulatedReadings(40, { stepMinutes: 90, cities: undefined }).slice(0, 150),
+      makeReading({ observed_at: '2026-01-02T23:59:59.999+00:00', weather: { weather: [], main: {}, timezone: 3600 } }) as Reading,
+    ];
     const rows = rowsOf(readings);
     const keys = await writeBatchToLake(lake, encoder, 'weather', 2, LakeBatch.of(rows));
 
@@ -63,7 +70,14 @@ describe('consumer lake writer', () => {
     }
     const expectedKeys = [...groups].map(([group, list]) => {
       const [date, city] = group.split('|') as [string, string];
-      return rawObjectKey({ date, city, topic: 'weather', partition: 2, firstOffset: list[0]!.kafka_offset as bigint, lastOffset: list.at(-1)!.kafka_offset as bigint });
+      return rawObjectKey({
+        date,
+        city,
+        topic: 'weather',
+        partition: 2,
+        firstOffset: list[0]!.kafka_offset as bigint,
+        lastOffset: list.at(-1)!.kafka_offset as bigint,
+      });
     });
     expect(groups.size).toBeGreaterThan(6);
     expect([...keys].sort()).toEqual([...expectedKeys].sort());
@@ -80,7 +94,11 @@ describe('consumer lake writer', () => {
       const file = join(lake.root, key);
       const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}', hive_partitioning = false)`)).getRows();
       expect(described.map(([name, type]) => [name, type])).toEqual(WEATHER_COLUMNS.map(([name, type]) => [name, type]));
-      const schema = (await connection.runAndReadAll(`SELECT name, logical_type FROM parquet_schema('${file}') WHERE name IN ('current_time_utc', 'local_time', 'kafka_timestamp')`)).getRows();
+      const schema = (
+        await connection.runAndReadAll(
+          `SELECT name, logical_type FROM parquet_schema('${file}') WHERE name IN ('current_time_utc', 'local_time', 'kafka_timestamp')`,
+        )
+      ).getRows();
       for (const [, logical] of schema) expect(String(logical)).toContain('MICROS');
       const stored = (await connection.runAndReadAll(`SELECT * FROM read_parquet('${file}', hive_partitioning = false)`)).getRows();
       expect(stored.map((row) => row.map(actualValue))).toEqual(list.map((row) => WEATHER_COLUMNS.map(([name, type]) => expectedValue(row[name], type))));

@@ -49,7 +49,11 @@ describe('consumer metrics on real Kafka', () => {
     const port = await freePort();
     const consumer = spawnKots(['consumer'], { ...env, KOTS_CONSUMER_METRICS_PORT: String(port), KOTS_CONSUMER_BATCH_MAX_AGE_MS: '300' });
     cleanup.unshift(consumer);
-    await waitFor('the consumer in its group, lag on /metrics', async () => samples(await scrape(port), 'kots_consumer_lag_records').size === config.kafka.partitions, 60_000);
+    await waitFor(
+      'the consumer in its group, lag on /metrics',
+      async () => samples(await scrape(port), 'kots_consumer_lag_records').size === config.kafka.partitions,
+      60_000,
+    );
 
     // The lake stops answering, then the readings arrive.
     await minio.stop();
@@ -57,10 +61,14 @@ describe('consumer metrics on real Kafka', () => {
     await produceReadings(config.kafka.brokers, config.kafka.weatherTopic, readings);
 
     // Behind: every reading is in Kafka and none is committed, because the lake does not answer.
-    const behind = await waitFor('the lag of every reading on /metrics', async () => {
-      const lag = samples(await scrape(port), 'kots_consumer_lag_records');
-      return [...lag.values()].reduce((a, b) => a + b, 0) === readings.length ? lag : undefined;
-    }, 60_000);
+    const behind = await waitFor(
+      'the lag of every reading on /metrics',
+      async () => {
+        const lag = samples(await scrape(port), 'kots_consumer_lag_records');
+        return [...lag.values()].reduce((a, b) => a + b, 0) === readings.length ? lag : undefined;
+      },
+      60_000,
+    );
     expect([...behind.keys()].sort()).toEqual(Array.from({ length: config.kafka.partitions }, (_, p) => `{partition="${p}"}`));
     expect([...behind.values()].reduce((a, b) => a + b, 0)).toBe(readings.length);
     expect([...behind.values()].filter((lag) => lag > 0).length, 'six cities spread over the partitions').toBeGreaterThanOrEqual(2);
@@ -70,16 +78,23 @@ describe('consumer metrics on real Kafka', () => {
     });
     expect(degraded).toMatchObject({ status: 'degraded', lake: 'unavailable', kafka: 'up' });
     const waiting = await scrape(port);
-    expect([...samples(waiting, 'kots_consumer_lag_records').values()].reduce((a, b) => a + b, 0), 'read but not committed').toBe(readings.length);
+    expect(
+      [...samples(waiting, 'kots_consumer_lag_records').values()].reduce((a, b) => a + b, 0),
+      'read but not committed',
+    ).toBe(readings.length);
     expect(samples(waiting, 'kots_consumer_buffered_bytes').get('')).toBeGreaterThan(0);
     expect(samples(waiting, 'kots_consumer_lake_errors_total').get('')).toBeGreaterThan(0);
 
     await minio.start();
-    const caughtUp = await waitFor('zero lag on every partition', async () => {
-      const text = await scrape(port);
-      const lag = samples(text, 'kots_consumer_lag_records');
-      return lag.size === config.kafka.partitions && [...lag.values()].every((n) => n === 0) ? text : undefined;
-    }, 90_000);
+    const caughtUp = await waitFor(
+      'zero lag on every partition',
+      async () => {
+        const text = await scrape(port);
+        const lag = samples(text, 'kots_consumer_lag_records');
+        return lag.size === config.kafka.partitions && [...lag.values()].every((n) => n === 0) ? text : undefined;
+      },
+      90_000,
+    );
     expect(samples(caughtUp, 'kots_consumer_records_written_total').get('')).toBe(readings.length);
     expect(samples(caughtUp, 'kots_consumer_records_received_total').get('')).toBe(readings.length);
     expect(samples(caughtUp, 'kots_consumer_dead_lettered_total').get('')).toBe(0);

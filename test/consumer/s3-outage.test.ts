@@ -75,10 +75,15 @@ describe('consumer with the S3 server stopped mid-stream', () => {
 
     const total = before.length + during.length;
     let last = 0;
-    const written = await waitFor(`${total} readings in the lake`, async () => {
-      last = await count();
-      return last >= total ? last : undefined;
-    }, 180_000, 5000).catch((error: Error) => {
+    const written = await waitFor(
+      `${total} readings in the lake`,
+      async () => {
+        last = await count();
+        return last >= total ? last : undefined;
+      },
+      180_000,
+      5000,
+    ).catch((error: Error) => {
       throw new Error(`${error.message} (had ${last}); consumer output:\n${consumer.output().slice(-12000)}`);
     });
     expect(written).toBe(total);

@@ -25,7 +25,15 @@ import { silentLogger } from '../../core/log.js';
 
 const OUTPUT = join(process.cwd(), 'test-output', 'dashboard');
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let dir: string;
 let stack: Stack;
@@ -92,7 +100,11 @@ async function seedHistory(config: KotsConfig): Promise<void> {
   const bridge = await startBridge({ config, sink: bus, logger: silentLogger });
   try {
     const result = await runSimulation({
-      config: { ...config, mqtt: { ...config.mqtt, url: `mqtt://127.0.0.1:${bridge.listeners.port}` }, agent: { ...config.agent, spoolDir: join(dir, 'simulation-spool') } },
+      config: {
+        ...config,
+        mqtt: { ...config.mqtt, url: `mqtt://127.0.0.1:${bridge.listeners.port}` },
+        agent: { ...config.agent, spoolDir: join(dir, 'simulation-spool') },
+      },
       logger: silentLogger,
       from: new Date(Date.now() - 2 * 86_400_000),
       days: 2,
@@ -144,10 +156,16 @@ describe('dashboard in Chromium (playwright-core)', () => {
     await expect
       .poll(async () => (await page.locator('.tile .tile-temp').allTextContents()).filter((t) => /-?\d+\.\d°C/.test(t)).length, { timeout: 30_000 })
       .toBe(DEFAULT_CITIES.length);
-    await expect.poll(async () => (await page.locator('.tile .pill').allTextContents()).filter((t) => t === '1/1 online').length, { timeout: 30_000 }).toBe(DEFAULT_CITIES.length);
+    await expect
+      .poll(async () => (await page.locator('.tile .pill').allTextContents()).filter((t) => t === '1/1 online').length, { timeout: 30_000 })
+      .toBe(DEFAULT_CITIES.length);
     // The fleet table: every simulated agent online, with its version and spool depth from the health topic.
     await expect.poll(() => page.locator('#fleet tbody tr[data-device]').count(), { timeout: 20_000 }).toBe(DEFAULT_CITIES.length);
-    await expect.poll(async () => (await page.locator('#fleet tbody td:nth-child(5)').allTextContents()).filter((v) => /^\d+\.\d+\.\d+/.test(v)).length, { timeout: 20_000 }).toBe(DEFAULT_CITIES.length);
+    await expect
+      .poll(async () => (await page.locator('#fleet tbody td:nth-child(5)').allTextContents()).filter((v) => /^\d+\.\d+\.\d+/.test(v)).length, {
+        timeout: 20_000,
+      })
+      .toBe(DEFAULT_CITIES.length);
 
     // A surreal event arrives through the stream while the page stays loaded.
     // (The feed starts with the lake's recent events; a live one is an id not shown before.)
@@ -171,7 +189,9 @@ describe('dashboard in Chromium (playwright-core)', () => {
     // Charts from the lake: points appear for the selected city, then the period changes to 6h.
     await expect.poll(async () => Number(await page.getAttribute('#charts', 'data-points')), { timeout: 30_000 }).toBeGreaterThan(0);
     await page.click('#periods button[data-period="6h"]');
-    await expect.poll(async () => `${await page.getAttribute('#charts', 'data-period')} ${await page.textContent('#chart-note')}`, { timeout: 15_000 }).toMatch(/^6h /);
+    await expect
+      .poll(async () => `${await page.getAttribute('#charts', 'data-period')} ${await page.textContent('#chart-note')}`, { timeout: 15_000 })
+      .toMatch(/^6h /);
     expect(await page.getAttribute('#periods button[data-period="6h"]', 'aria-pressed')).toBe('true');
     expect(await page.locator('#chart-temp canvas').count()).toBe(1);
     await expect.poll(() => page.textContent('#heat-period'), { timeout: 15_000 }).toBe('last 6h');
@@ -180,7 +200,9 @@ describe('dashboard in Chromium (playwright-core)', () => {
     // For the picture: a city with events, over a day (clicking a tile selects its charts).
     await page.click('.tile[data-city="yakutsk"]');
     await page.click('#periods button[data-period="24h"]');
-    await expect.poll(async () => `${await page.getAttribute('#charts', 'data-period')} ${await page.textContent('#chart-note')}`, { timeout: 15_000 }).toMatch(/^24h Yakutsk/);
+    await expect
+      .poll(async () => `${await page.getAttribute('#charts', 'data-period')} ${await page.textContent('#chart-note')}`, { timeout: 15_000 })
+      .toMatch(/^24h Yakutsk/);
     await page.screenshot({ path: join(OUTPUT, 'desktop.png'), fullPage: true, animations: 'disabled' });
     // The README's picture: written when missing, or on request, so ordinary runs leave the tree unchanged.
     const docsPicture = join(process.cwd(), 'docs', 'dashboard.png');
@@ -209,7 +231,11 @@ describe('dashboard in Chromium (playwright-core)', () => {
     // The page itself is public (it shows the login form).
     expect((await fetch(url)).status).toBe(200);
 
-    const login = await fetch(new URL('/api/login', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: operator.name, password: operator.password }) });
+    const login = await fetch(new URL('/api/login', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: operator.name, password: operator.password }),
+    });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     const snapshot = await (await fetch(new URL('/api/snapshot', url), { headers: { cookie } })).text();

@@ -37,10 +37,17 @@ describe('dashboard history from the lake', () => {
       });
       await bus.sendReadings(records);
     };
-    await send(Array.from({ length: 30 }, (_, i) => 30 - i), 283.15);
+    await send(
+      Array.from({ length: 30 }, (_, i) => 30 - i),
+      283.15,
+    );
 
     let clock = now;
-    const history = new LakeHistory(() => openLakeDatabase(config), 5_000, () => clock);
+    const history = new LakeHistory(
+      () => openLakeDatabase(config),
+      5_000,
+      () => clock,
+    );
     cleanups.push(() => history.close());
     const first = await history.series('kochi', '1h');
     expect(first.bucketSeconds).toBe(60);
@@ -50,7 +57,10 @@ describe('dashboard history from the lake', () => {
     expect((await history.series('kochi', '1h')).t.length).toBe(30);
 
     // Freezing readings written now: not seen until the summary is older than 5 s.
-    await send(Array.from({ length: 40 }, () => 0), 250);
+    await send(
+      Array.from({ length: 40 }, () => 0),
+      250,
+    );
     expect((await history.series('kochi', '1h')).t.length).toBe(30);
     clock += 6_000;
     const later = await history.series('kochi', '1h');
@@ -76,7 +86,11 @@ describe('dashboard history from the lake', () => {
     // Sixty days ago: two hours of Cairo readings, one every 10 minutes, at 30 °C.
     const end = Date.now() - 60 * 86_400_000;
     const records = Array.from({ length: 12 }, (_, i) => {
-      const reading = makeReading({ device_id: 'dev-past', city: { slug: 'cairo', name: 'Cairo' }, observed_at: new Date(end - (11 - i) * 600_000).toISOString() });
+      const reading = makeReading({
+        device_id: 'dev-past',
+        city: { slug: 'cairo', name: 'Cairo' },
+        observed_at: new Date(end - (11 - i) * 600_000).toISOString(),
+      });
       reading.weather.main.temp = 303.15;
       return { key: 'cairo', value: Buffer.from(JSON.stringify(reading)), headers: {} };
     });

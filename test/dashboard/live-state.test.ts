@@ -20,7 +20,9 @@ const alert = (readingId: string, observedAt: string) => ({
 describe('dashboard live state', () => {
   it('turns a reading into a city tile in °C and counts it in the last hour', () => {
     const state = new LiveState(120);
-    const verdict = parseReading(JSON.stringify(makeReading({ device_id: 'dev-1', city: { slug: 'kochi', name: 'Kochi' }, observed_at: new Date().toISOString() })));
+    const verdict = parseReading(
+      JSON.stringify(makeReading({ device_id: 'dev-1', city: { slug: 'kochi', name: 'Kochi' }, observed_at: new Date().toISOString() })),
+    );
     if (!verdict.ok) throw new Error(verdict.reason);
     state.addReading(verdict.reading);
     const [tile] = state.snapshot().cities;
@@ -41,7 +43,16 @@ describe('dashboard live state', () => {
     });
     const snapshot = JSON.stringify(state.snapshot());
     expect(state.snapshot().devices).toEqual([
-      { deviceId: 'dev-1', city: 'kochi', status: 'online', lastSeen: expect.any(String), version: '0.1.0', spoolDepth: 7, spoolDropped: 1, lastError: 'connect ECONNREFUSED' },
+      {
+        deviceId: 'dev-1',
+        city: 'kochi',
+        status: 'online',
+        lastSeen: expect.any(String),
+        version: '0.1.0',
+        spoolDepth: 7,
+        spoolDropped: 1,
+        lastError: 'connect ECONNREFUSED',
+      },
     ]);
     expect(snapshot).not.toMatch(/should-not-leak|settings|secretish/);
   });
@@ -70,7 +81,7 @@ describe('dashboard live state', () => {
 });
 
 describe('dashboard events from Kafka', () => {
-  it('accepts the consumer\'s alert records and refuses anything else', () => {
+  it("accepts the consumer's alert records and refuses anything else", () => {
     const record = alert('01a212f5-2329-774b-b4d5-d6629549d232', '2026-11-25T10:00:00.000Z');
     expect(parseFeedEvent(JSON.stringify(record))).toEqual(record);
     expect(parseFeedEvent('not json')).toBeUndefined();

@@ -11,7 +11,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CITIES } from '../../agent/cities.js';
 import { spawnKots, waitFor, type KotsProcess } from '../helpers/processes.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let up: KotsProcess | undefined;
 let browser: BrowserContext | undefined;
@@ -33,23 +41,39 @@ function bareEnvironment(): Record<string, string> {
 describe('kots up --dashboard-port', () => {
   it('prints a one-time login link that logs Chromium in, and the tiles fill', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'kots-login-link-'));
-    const env: Record<string, string> = { ...bareEnvironment(), KOTS_BRIDGE_PORT: '0', KOTS_UP_STATE_DIR: join(cwd, 'state'), KOTS_LAKE_PATH: join(cwd, 'lake') };
+    const env: Record<string, string> = {
+      ...bareEnvironment(),
+      KOTS_BRIDGE_PORT: '0',
+      KOTS_UP_STATE_DIR: join(cwd, 'state'),
+      KOTS_LAKE_PATH: join(cwd, 'lake'),
+    };
     // spawnKots lays env over process.env: blank out the test servers' settings (an empty value counts as unset).
     for (const key of Object.keys(process.env)) if (!(key in env)) env[key] = '';
     up = spawnKots(['up', '--dashboard-port', '0'], env);
-    const link = await waitFor('the login link', async () => /^ {2}(http:\/\/127\.0\.0\.1:\d+\/login\?token=[\w-]{32})$/m.exec(up!.output())?.[1], 60_000).catch((error) => {
+    const link = await waitFor(
+      'the login link',
+      async () => /^ {2}(http:\/\/127\.0\.0\.1:\d+\/login\?token=[\w-]{32})$/m.exec(up!.output())?.[1],
+      60_000,
+    ).catch((error) => {
       throw new Error(`${(error as Error).message}\n${up!.output()}`);
     });
     expect(up.output()).not.toMatch(/no registry to check logins against/);
 
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(cwd, 'chromium-')), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(cwd, 'chromium-')), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
     const page = await browser.newPage();
     await page.goto(link);
     // Redirected to the page itself, logged in, the token gone from the address bar.
     expect(new URL(page.url()).pathname).toBe('/');
     await page.locator('#app').waitFor({ state: 'visible', timeout: 20_000 });
     await expect
-      .poll(async () => (await page.locator('.tile .tile-temp').allTextContents()).filter((t) => /-?\d+\.\d°C/.test(t)).length, { timeout: 60_000, interval: 1000 })
+      .poll(async () => (await page.locator('.tile .tile-temp').allTextContents()).filter((t) => /-?\d+\.\d°C/.test(t)).length, {
+        timeout: 60_000,
+        interval: 1000,
+      })
       .toBe(DEFAULT_CITIES.length);
 
     // The link was for one login: a second browser using it is refused.

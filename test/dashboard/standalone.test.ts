@@ -100,7 +100,12 @@ describe('standalone dashboard with the bridge registry', () => {
 
   it("follows surreal events on the Kafka events topic (records produced by the test in the consumer's format)", async () => {
     const eventsTopic = uniqueName('surreal-events');
-    const { config, brokerUrl } = await securedSetup({ 'kafka.brokers': servers.kafkaBrokers, 'kafka.eventsTopic': eventsTopic, 'kafka.weatherTopic': uniqueName('weather'), 'kafka.deadLetterTopic': uniqueName('dlq') });
+    const { config, brokerUrl } = await securedSetup({
+      'kafka.brokers': servers.kafkaBrokers,
+      'kafka.eventsTopic': eventsTopic,
+      'kafka.weatherTopic': uniqueName('weather'),
+      'kafka.deadLetterTopic': uniqueName('dlq'),
+    });
     const kafka = createKafka(config.kafka, silentLogger);
     await ensureTopics(kafka, config.kafka);
     const dashboard = await startDashboard({ config: { ...config, dashboard: { ...config.dashboard, brokerUrl } }, logger: silentLogger });
@@ -113,8 +118,24 @@ describe('standalone dashboard with the bridge registry', () => {
     let n = 0;
     const event = await waitFor('an event from Kafka on the dashboard', async () => {
       const readingId = `01a212f5-0000-7000-8000-${String(++n).padStart(12, '0')}`;
-      const alert = { readingId, city: 'kochi', cityName: 'Kochi', deviceId: 'pi-kochi-1', observedAt: new Date().toISOString(), localTime: '2026-11-25T22:00:00', eventId: 8, eventName: 'The Music of the Wind', newsflash: 'Gale-force gusts.' };
-      await producer.send({ topic: eventsTopic, messages: [{ key: 'kochi', value: 'not an alert' }, { key: 'kochi', value: JSON.stringify(alert) }] });
+      const alert = {
+        readingId,
+        city: 'kochi',
+        cityName: 'Kochi',
+        deviceId: 'pi-kochi-1',
+        observedAt: new Date().toISOString(),
+        localTime: '2026-11-25T22:00:00',
+        eventId: 8,
+        eventName: 'The Music of the Wind',
+        newsflash: 'Gale-force gusts.',
+      };
+      await producer.send({
+        topic: eventsTopic,
+        messages: [
+          { key: 'kochi', value: 'not an alert' },
+          { key: 'kochi', value: JSON.stringify(alert) },
+        ],
+      });
       await new Promise((resolve) => setTimeout(resolve, 500));
       return dashboard.state.snapshot().events[0];
     });
@@ -125,10 +146,15 @@ describe('standalone dashboard with the bridge registry', () => {
   it('ends sessions and open event streams within seconds when a user is revoked, demoted or given a new password; others stay', async () => {
     const { config, brokerUrl } = await securedSetup();
     const registryFile = config.bridge.registryFile!;
-    const hashes = Object.fromEntries(await Promise.all(['rotated', 'revoked', 'demoted', 'kept'].map(async (name) => [name, await hashCredential(`${name}-secret`, COST)] as const)));
+    const hashes = Object.fromEntries(
+      await Promise.all(['rotated', 'revoked', 'demoted', 'kept'].map(async (name) => [name, await hashCredential(`${name}-secret`, COST)] as const)),
+    );
     const device = { id: 'pi-kochi-1', city: 'kochi', hash: await hashCredential('device-secret-1', COST) };
     const reader = { name: 'wall-screen', role: 'dashboard' as const, hash: await hashCredential('reader-secret', COST) };
-    await writeRegistryFile(registryFile, { devices: [device], users: [reader, ...Object.entries(hashes).map(([name, hash]) => ({ name, role: 'operator' as const, hash }))] });
+    await writeRegistryFile(registryFile, {
+      devices: [device],
+      users: [reader, ...Object.entries(hashes).map(([name, hash]) => ({ name, role: 'operator' as const, hash }))],
+    });
     const dashboard = await startDashboard({ config: { ...config, dashboard: { ...config.dashboard, brokerUrl } }, logger: silentLogger });
     cleanups.push(() => dashboard.close());
 
@@ -171,6 +197,8 @@ describe('standalone dashboard with the bridge registry', () => {
       expect(await session(name), `${name}'s session`).toBe(401);
     }
     expect(await session('kept')).toBe(200);
-    expect(await Promise.race([sessions.get('kept')!.ended.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('open'), 1500))])).toBe('open');
+    expect(await Promise.race([sessions.get('kept')!.ended.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('open'), 1500))])).toBe(
+      'open',
+    );
   });
 });

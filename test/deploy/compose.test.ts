@@ -74,7 +74,21 @@ beforeAll(() => {
 describe('docker-compose.yml', () => {
   it('validates against the Compose specification, with and without the vault profile', () => {
     expect(Object.keys(loadProject(COMPOSE_FILE).services).sort()).toEqual(
-      ['agent-cairo', 'agent-reykjavik', 'agent-takamatsu', 'bridge', 'consumer', 'dashboard', 'kafka', 'kafka-init', 'kestra', 'kestra-postgres', 'minio', 'minio-init', 'registry-init'].sort(),
+      [
+        'agent-cairo',
+        'agent-reykjavik',
+        'agent-takamatsu',
+        'bridge',
+        'consumer',
+        'dashboard',
+        'kafka',
+        'kafka-init',
+        'kestra',
+        'kestra-postgres',
+        'minio',
+        'minio-init',
+        'registry-init',
+      ].sort(),
     );
     expect(Object.keys(project.services)).toEqual(expect.arrayContaining(['vault', 'vault-init']));
   });
@@ -113,7 +127,7 @@ describe('docker-compose.yml', () => {
     for (const [, service] of kotsServices) expect(help.stdout).toMatch(new RegExp(`^\\s+${service.command![0]}\\b`, 'm'));
   });
 
-  it('gives kots services only variables kots reads, and each service\'s settings validate', () => {
+  it("gives kots services only variables kots reads, and each service's settings validate", () => {
     const known = new Set([...configLeaves(configSchema).map((leaf) => envName(leaf.path)), ...Object.keys(ENV_ALIASES), ...Object.keys(VAULT_ENV_ALIASES)]);
     for (const [name, service] of kotsServices) {
       const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, v ?? '']));
@@ -152,7 +166,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('registry-init writes the registry the bridge and the dashboard read: the operator of .env, the simulated devices, the dashboard\'s MQTT identity', async () => {
+  it("registry-init writes the registry the bridge and the dashboard read: the operator of .env, the simulated devices, the dashboard's MQTT identity", async () => {
     const init = project.services['registry-init']!;
     expect(init.image).toBe('kots:local');
     const out = join(mkdtempSync(join(tmpdir(), 'kots-registry-init-')), 'registry.yaml');
@@ -192,8 +206,10 @@ describe('docker-compose.yml', () => {
     const env = kestra.environment!;
     for (const file of flows) {
       const text = readFileSync(join(ROOT, 'kestra', file), 'utf8');
-      for (const [, name] of text.matchAll(/envs\.([a-z0-9_]+)/g)) expect(Object.keys(env), `${file} reads envs.${name}`).toContain(`ENV_${name!.toUpperCase()}`);
-      for (const [, name] of text.matchAll(/secret\('([A-Z0-9_]+)'\)/g)) expect(Object.keys(env), `${file} reads secret('${name}')`).toContain(`SECRET_${name}`);
+      for (const [, name] of text.matchAll(/envs\.([a-z0-9_]+)/g))
+        expect(Object.keys(env), `${file} reads envs.${name}`).toContain(`ENV_${name!.toUpperCase()}`);
+      for (const [, name] of text.matchAll(/secret\('([A-Z0-9_]+)'\)/g))
+        expect(Object.keys(env), `${file} reads secret('${name}')`).toContain(`SECRET_${name}`);
     }
     const decode = (value: string | null | undefined) => Buffer.from(value ?? '', 'base64').toString('utf8');
     const minio = project.services['minio-init']!.environment!;
@@ -214,11 +230,15 @@ describe('docker-compose.yml', () => {
       for (const [target, dependency] of Object.entries(service.depends_on ?? {})) {
         const other = project.services[target];
         expect(other, `${name} depends on unknown ${target}`).toBeDefined();
-        if (dependency.condition === 'service_healthy') expect(other!.healthcheck?.test, `${name} waits for ${target} to be healthy, which has no healthcheck`).toBeDefined();
+        if (dependency.condition === 'service_healthy')
+          expect(other!.healthcheck?.test, `${name} waits for ${target} to be healthy, which has no healthcheck`).toBeDefined();
         if (dependency.condition === 'service_completed_successfully') expect(other!.restart, `${target} is one-shot`).toBe('no');
       }
     }
-    expect(project.services.consumer!.depends_on).toMatchObject({ 'kafka-init': { condition: 'service_completed_successfully' }, 'minio-init': { condition: 'service_completed_successfully' } });
+    expect(project.services.consumer!.depends_on).toMatchObject({
+      'kafka-init': { condition: 'service_completed_successfully' },
+      'minio-init': { condition: 'service_completed_successfully' },
+    });
     expect(project.services.bridge!.depends_on!['vault-init']).toMatchObject({ required: false });
   });
 
@@ -232,10 +252,13 @@ describe('docker-compose.yml', () => {
     expect(project.services.kafka!.image).toBe(`apache/kafka:${serversVersion('KOTS_KAFKA_VERSION')}`);
     expect(project.services.vault!.image).toBe(`openbao/openbao:${serversVersion('KOTS_OPENBAO_CLI_VERSION')}`);
     for (const [, variable, fallback] of text.matchAll(/\$\{([A-Z_]+_IMAGE):-([^}]+)\}/g)) {
-      expect(env, `.env.example sets ${variable} to the file's default`).toMatch(new RegExp(`^${variable}=${fallback!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      expect(env, `.env.example sets ${variable} to the file's default`).toMatch(
+        new RegExp(`^${variable}=${fallback!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
+      );
     }
     // Every variable the Compose file reads is documented in .env.example.
-    for (const [, variable] of text.matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)/g)) expect(env, `${variable} is missing from .env.example`).toMatch(new RegExp(`^#?\\s*${variable}=`, 'm'));
+    for (const [, variable] of text.matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)/g))
+      expect(env, `${variable} is missing from .env.example`).toMatch(new RegExp(`^#?\\s*${variable}=`, 'm'));
   });
 });
 

@@ -29,7 +29,9 @@ function parseHcl(files: string[]): { status: number | null; parsed: Record<stri
 }
 
 let tf: Record<string, Hcl>;
-const tfFiles = readdirSync(TF_DIR).filter((f) => f.endsWith('.tf')).map((f) => join(TF_DIR, f));
+const tfFiles = readdirSync(TF_DIR)
+  .filter((f) => f.endsWith('.tf'))
+  .map((f) => join(TF_DIR, f));
 
 /** All blocks of a kind (resource, data, variable ...) across files, as {type: {name: body}}. */
 function blocks(kind: string): Record<string, Record<string, Hcl>> {
@@ -115,10 +117,13 @@ describe('terraform/', () => {
       expect(body.type, `${name} has a type`).toBeDefined();
       if (/password|api_key|secret/.test(name)) expect(one(body.sensitive), `${name} is sensitive`).toBe(true);
     }
-    for (const name of ['bucket_name', 'raw_retention_days', 'aws_region', 'kafka_brokers', 'cities', 'vault_address']) expect(variables[name]!.validation, `${name} is validated`).toBeDefined();
+    for (const name of ['bucket_name', 'raw_retention_days', 'aws_region', 'kafka_brokers', 'cities', 'vault_address'])
+      expect(variables[name]!.validation, `${name} is validated`).toBeDefined();
     const example = readFileSync(join(TF_DIR, 'terraform.tfvars.example'), 'utf8');
-    for (const [, name] of example.matchAll(/^([a-z_]+)\s*=/gm)) expect(Object.keys(variables), `terraform.tfvars.example sets unknown ${name}`).toContain(name);
-    for (const [name, body] of Object.entries(variables)) if (body.default === undefined) expect(example, `terraform.tfvars.example sets required ${name}`).toMatch(new RegExp(`^${name}\\s*=`, 'm'));
+    for (const [, name] of example.matchAll(/^([a-z_]+)\s*=/gm))
+      expect(Object.keys(variables), `terraform.tfvars.example sets unknown ${name}`).toContain(name);
+    for (const [name, body] of Object.entries(variables))
+      if (body.default === undefined) expect(example, `terraform.tfvars.example sets required ${name}`).toMatch(new RegExp(`^${name}\\s*=`, 'm'));
   });
 
   it('hardens the lake bucket: versioning, KMS encryption, no public access, TLS only, raw/ expiry', () => {
@@ -160,7 +165,10 @@ describe('terraform/', () => {
     expect(listablePrefixes('analyst')).toEqual([`${interpolation('local.consolidated_prefix')}*`]);
     for (const identity of ['consumer', 'consolidation', 'analyst']) {
       for (const grant of grants(identity)) {
-        expect(grant.actions.some((a) => a.includes('*')), `${identity}: no wildcard action`).toBe(false);
+        expect(
+          grant.actions.some((a) => a.includes('*')),
+          `${identity}: no wildcard action`,
+        ).toBe(false);
         expect(grant.resources.includes('*'), `${identity}: no wildcard resource`).toBe(false);
         if (grant.actions.includes('s3:ListBucket')) expect(grant.prefixes.length, `${identity}: listing is limited by prefix`).toBeGreaterThan(0);
       }
@@ -199,7 +207,10 @@ describe('Checkov', () => {
   interface CheckovReport {
     check_type: string;
     summary: { passed: number; failed: number; skipped: number; parsing_errors: number };
-    results: { failed_checks?: Array<{ check_id: string; resource: string; file_path: string }>; skipped_checks?: Array<{ check_id: string; resource: string; check_result: { suppress_comment?: string } }> };
+    results: {
+      failed_checks?: Array<{ check_id: string; resource: string; file_path: string }>;
+      skipped_checks?: Array<{ check_id: string; resource: string; check_result: { suppress_comment?: string } }>;
+    };
   }
 
   function checkov(args: string[]): CheckovReport {
@@ -214,7 +225,8 @@ describe('Checkov', () => {
     expect(report.summary.parsing_errors).toBe(0);
     expect(report.results.failed_checks ?? []).toEqual([]);
     expect(report.summary.passed).toBeGreaterThan(50);
-    for (const skip of report.results.skipped_checks ?? []) expect((skip.check_result.suppress_comment ?? '').trim().length, `${skip.check_id} on ${skip.resource} is skipped without a reason`).toBeGreaterThan(40);
+    for (const skip of report.results.skipped_checks ?? [])
+      expect((skip.check_result.suppress_comment ?? '').trim().length, `${skip.check_id} on ${skip.resource} is skipped without a reason`).toBeGreaterThan(40);
   });
 
   it('finds no failed check in the Dockerfile', () => {

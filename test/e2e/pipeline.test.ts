@@ -48,14 +48,24 @@ async function startSlice(env: Record<string, string>): Promise<{ config: KotsCo
   const config = testConfig(env, { 'bridge.port': 0 });
   const kafka = createKafka(config.kafka, silentLogger);
   await ensureTopics(kafka, config.kafka);
-  const sink = await KafkaReadingSink.connect({ kafka, weatherTopic: config.kafka.weatherTopic, deadLetterTopic: config.kafka.deadLetterTopic, logger: silentLogger });
+  const sink = await KafkaReadingSink.connect({
+    kafka,
+    weatherTopic: config.kafka.weatherTopic,
+    deadLetterTopic: config.kafka.deadLetterTopic,
+    logger: silentLogger,
+  });
   const bridge = await startBridge({ config, sink, logger: silentLogger });
   const r: Running = { bridge, sink, consumers: [], agents: [] };
   running.push(r);
   return { config, r };
 }
 
-const consumerEnv = (env: Record<string, string>) => ({ ...env, KOTS_CONSUMER_BATCH_MAX_RECORDS: '25', KOTS_CONSUMER_BATCH_MAX_AGE_MS: '400', KOTS_CONSUMER_SESSION_TIMEOUT_MS: '8000' });
+const consumerEnv = (env: Record<string, string>) => ({
+  ...env,
+  KOTS_CONSUMER_BATCH_MAX_RECORDS: '25',
+  KOTS_CONSUMER_BATCH_MAX_AGE_MS: '400',
+  KOTS_CONSUMER_SESSION_TIMEOUT_MS: '8000',
+});
 
 async function startAgents(config: KotsConfig, r: Running, readingsEach: number, interval: [number, number] = [0.01, 0.04]): Promise<void> {
   const spoolRoot = mkdtempSync(join(tmpdir(), 'kots-e2e-spool-'));
@@ -66,7 +76,16 @@ async function startAgents(config: KotsConfig, r: Running, readingsEach: number,
         config: {
           ...config,
           mqtt: { ...config.mqtt, url: `mqtt://127.0.0.1:${r.bridge.listeners.port}` },
-          agent: { ...config.agent, deviceId, city, source: 'simulated', intervalMinSeconds: interval[0], intervalMaxSeconds: interval[1], spoolDir: join(spoolRoot, deviceId), seed: 7 + i },
+          agent: {
+            ...config.agent,
+            deviceId,
+            city,
+            source: 'simulated',
+            intervalMinSeconds: interval[0],
+            intervalMaxSeconds: interval[1],
+            spoolDir: join(spoolRoot, deviceId),
+            seed: 7 + i,
+          },
         },
         logger: silentLogger,
         maxReadings: readingsEach,
@@ -126,7 +145,10 @@ describe('end to end on real aedes, Kafka and S3', () => {
     // Slow enough (about 12 s per agent) that the consumer dies with readings still to come.
     await startAgents(config, r, 100, [0.08, 0.16]);
     await waitFor('the first files in the lake', async () => (await rawFileCount(config)) >= 2);
-    expect(r.agents.some((a) => a.stats().taken < 100), 'the kill must happen mid-run').toBe(true);
+    expect(
+      r.agents.some((a) => a.stats().taken < 100),
+      'the kill must happen mid-run',
+    ).toBe(true);
     await first.kill('SIGKILL');
     expect(first.child.signalCode).toBe('SIGKILL');
     r.consumers.push(spawnKots(['consumer'], consumerEnv(env)));

@@ -28,8 +28,10 @@ const KNOWN_TYPES: Record<string, string> = {
   'io.kestra.plugin.scripts.shell.Commands': 'kestra-io/plugin-scripts: plugin-script-shell/src/main/java/io/kestra/plugin/scripts/shell/Commands.java',
   'io.kestra.plugin.scripts.runner.docker.Docker': 'kestra-io/kestra: script/src/main/java/io/kestra/plugin/scripts/runner/docker/Docker.java',
   'io.kestra.plugin.core.runner.Process': 'kestra-io/kestra: core/src/main/java/io/kestra/plugin/core/runner/Process.java',
-  'io.kestra.plugin.slack.notifications.SlackIncomingWebhook': 'kestra-io/plugin-slack: src/main/java/io/kestra/plugin/slack/notifications/SlackIncomingWebhook.java',
-  'io.kestra.plugin.notifications.slack.SlackIncomingWebhook': 'kestra-io/plugin-notifications: src/main/java/io/kestra/plugin/notifications/slack/SlackIncomingWebhook.java (alias of the above)',
+  'io.kestra.plugin.slack.notifications.SlackIncomingWebhook':
+    'kestra-io/plugin-slack: src/main/java/io/kestra/plugin/slack/notifications/SlackIncomingWebhook.java',
+  'io.kestra.plugin.notifications.slack.SlackIncomingWebhook':
+    'kestra-io/plugin-notifications: src/main/java/io/kestra/plugin/notifications/slack/SlackIncomingWebhook.java (alias of the above)',
   'io.kestra.plugin.core.log.Log': 'kestra-io/kestra: core/src/main/java/io/kestra/plugin/core/log/Log.java',
   'io.kestra.plugin.core.execution.Fail': 'kestra-io/kestra: core/src/main/java/io/kestra/plugin/core/execution/Fail.java',
 };
@@ -72,7 +74,10 @@ function render(text: string, context: { trigger: Date; inputs: Record<string, s
       if (!(input[1]! in context.inputs)) throw new Error(`no test value for ${expression}`);
       return context.inputs[input[1]!]!;
     }
-    const date = /^\(trigger\.date \?\? execution\.startDate\)(?: \| dateAdd\((-?\d+), ["']DAYS["']\))? \| date\(["']yyyy-MM-dd["'], timeZone=["']UTC["']\)$/.exec(expression);
+    const date =
+      /^\(trigger\.date \?\? execution\.startDate\)(?: \| dateAdd\((-?\d+), ["']DAYS["']\))? \| date\(["']yyyy-MM-dd["'], timeZone=["']UTC["']\)$/.exec(
+        expression,
+      );
     if (date) return new Date(context.trigger.getTime() + Number(date[1] ?? 0) * 86_400_000).toISOString().slice(0, 10);
     throw new Error(`the test cannot render {{ ${expression} }}: teach it, so what Kestra runs is what the suite runs`);
   });

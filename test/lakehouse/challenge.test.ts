@@ -44,11 +44,15 @@ describe('kots challenge check', () => {
     for (const condition of ['event_id = 2', "event_name LIKE '%Moons%'", 'id IN (SELECT id FROM events)', "EVENT_DESCRIPTION <> ''"]) {
       await expect(scoreHypothesis(db.connection, 'two moons', condition)).rejects.toThrow(/^refused: [^\n]+$/);
     }
-    await expect(scoreHypothesis(db.connection, '2', 'id IN (SELECT id FROM readings WHERE wind_speed > 1)')).rejects.toThrow(/refused: the condition uses "SELECT"/);
+    await expect(scoreHypothesis(db.connection, '2', 'id IN (SELECT id FROM readings WHERE wind_speed > 1)')).rejects.toThrow(
+      /refused: the condition uses "SELECT"/,
+    );
   });
 
   it('lists the candidates of an ambiguous name, and names every event for an unknown one', async () => {
-    await expect(scoreHypothesis(db.connection, 'the', 'wind_speed > 6')).rejects.toThrow(/"the" fits 10 events: 1 The Cat Whisperer, .*10 The Talking Crow; give its id/);
+    await expect(scoreHypothesis(db.connection, 'the', 'wind_speed > 6')).rejects.toThrow(
+      /"the" fits 10 events: 1 The Cat Whisperer, .*10 The Talking Crow; give its id/,
+    );
     expect((await scoreHypothesis(db.connection, 'wind', 'wind_speed > 8')).event.name).toBe('The Music of the Wind');
     await expect(scoreHypothesis(db.connection, 'unicorn', 'wind_speed > 6')).rejects.toThrow(/no event is called "unicorn"; the events: 1 The Cat Whisperer/);
   });
@@ -69,7 +73,9 @@ describe('kots challenge check', () => {
   });
 
   it('gives every true condition full recall, for each event that fired', async () => {
-    const fired = (await db.connection.runAndReadAll('SELECT DISTINCT event_id FROM readings WHERE event_id > 0 ORDER BY 1')).getRows().map((r) => Number(r[0]));
+    const fired = (await db.connection.runAndReadAll('SELECT DISTINCT event_id FROM readings WHERE event_id > 0 ORDER BY 1'))
+      .getRows()
+      .map((r) => Number(r[0]));
     expect(fired.length).toBeGreaterThanOrEqual(7);
     for (const id of fired) {
       const score = await scoreHypothesis(db.connection, String(id), TRUE_CONDITIONS[id]!);
@@ -105,7 +111,7 @@ describe('kots challenge check', () => {
   });
 
   it('refuses a second statement and explains an invalid condition', async () => {
-    await expect(scoreHypothesis(db.connection, '2', "true; DROP VIEW readings")).rejects.toThrow(/without ";"/);
+    await expect(scoreHypothesis(db.connection, '2', 'true; DROP VIEW readings')).rejects.toThrow(/without ";"/);
     await expect(scoreHypothesis(db.connection, '2', 'no_such_column > 1')).rejects.toThrow(/not valid SQL over the readings columns/);
     await expect(scoreHypothesis(db.connection, 'the unicorn', 'true')).rejects.toThrow(/no event is called "the unicorn"; the events: 1 The Cat Whisperer/);
   });

@@ -67,7 +67,10 @@ async function counts(config: KotsConfig, lake: Lake) {
 
 async function objectHashes(lake: Lake, prefix: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const key of await lake.list(prefix)) out[key] = createHash('sha256').update(await lake.get(key)).digest('hex');
+  for (const key of await lake.list(prefix))
+    out[key] = createHash('sha256')
+      .update(await lake.get(key))
+      .digest('hex');
   return out;
 }
 
@@ -87,9 +90,7 @@ describe.each(backends)('consolidation on the $name', (backend) => {
     // Within the retention (the day ended an hour ago, 48 h kept): consolidated, raw kept.
     const dayEnd = new Date(`${DAY}T00:00:00Z`).getTime() + 86_400_000;
     const first = await consolidateDay(config, lake, 48, new Date(dayEnd + 3_600_000));
-    expect(first.map((r) => [r.city, r.status, r.rows, r.removedRaw])).toEqual(
-      CITIES.map((c) => [c.slug, 'consolidated', READINGS / CITIES.length, 0]).sort(),
-    );
+    expect(first.map((r) => [r.city, r.status, r.rows, r.removedRaw])).toEqual(CITIES.map((c) => [c.slug, 'consolidated', READINGS / CITIES.length, 0]).sort());
     expect(await counts(config, lake)).toEqual({ readings: READINGS, distinct: READINGS, raw: written.rowsWritten, consolidated: READINGS });
 
     const db = await openLakeDatabase(config, lake);
@@ -154,12 +155,20 @@ describe('raw objects and the S3 lifecycle (real S3 server)', () => {
     const config = testConfig(testEnvironment(await createBucket()));
     const lake = openLake(config.lake) as S3Lake;
     const tags = async (key: string) => (await lake.client.send(new GetObjectTaggingCommand({ Bucket: lake.bucket, Key: key }))).TagSet ?? [];
-    const early = await writeRawLake(lake, ROWS.map((rows) => rows.slice(0, 30)), { batchSize: 10 });
+    const early = await writeRawLake(
+      lake,
+      ROWS.map((rows) => rows.slice(0, 30)),
+      { batchSize: 10 },
+    );
     for (const key of early.keys) expect(await tags(key), key).toEqual([]);
     await consolidateDay(config, lake, 1e6);
     for (const key of early.keys) expect(await tags(key), key).toEqual([{ Key: CONSOLIDATED_TAG.key, Value: CONSOLIDATED_TAG.value }]);
     // Raw files that arrive later stay untagged (never expired by the lifecycle rule) until a run consolidates them.
-    const late = await writeRawLake(lake, ROWS.map((rows) => rows.slice(30, 50)), { batchSize: 10 });
+    const late = await writeRawLake(
+      lake,
+      ROWS.map((rows) => rows.slice(30, 50)),
+      { batchSize: 10 },
+    );
     const fresh = late.keys.filter((k) => !early.keys.includes(k));
     expect(fresh.length).toBeGreaterThan(0);
     for (const key of fresh) expect(await tags(key), key).toEqual([]);

@@ -49,7 +49,10 @@ async function freshLake(): Promise<{ env: Record<string, string>; config: KotsC
 
 async function snapshotOf(lake: Lake): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const key of await lake.list('')) out[key] = createHash('sha256').update(await lake.get(key)).digest('hex');
+  for (const key of await lake.list(''))
+    out[key] = createHash('sha256')
+      .update(await lake.get(key))
+      .digest('hex');
   return out;
 }
 
@@ -94,7 +97,11 @@ describe('kots consolidate killed mid-run (real S3 server, child process)', () =
     const crashed = await freshLake();
     const kills: string[] = [];
     // Points spread over a run: after the first part upload (before its manifest), after a manifest, after raw removals began.
-    for (const [step, nth] of [['part-written', 1], ['manifest-written', 2], ['raw-removed', 4]] as const) {
+    for (const [step, nth] of [
+      ['part-written', 1],
+      ['manifest-written', 2],
+      ['raw-removed', 4],
+    ] as const) {
       kills.push(await killAt(crashed.env, step, nth));
       expect(await readingCounts(crashed.config), `after kill at ${kills.at(-1)}`).toEqual([READINGS, READINGS]);
     }

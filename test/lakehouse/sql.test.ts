@@ -66,7 +66,11 @@ async function kotsSql(env: Record<string, string>, args: string[]): Promise<{ c
   return { code, output: run.output() };
 }
 
-const jsonLines = (output: string) => output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (output: string) =>
+  output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('kots sql over the lake', () => {
   it('returns the same counts over the S3 server as over the local lake', async () => {
@@ -107,8 +111,17 @@ describe('kots sql over the lake', () => {
       const sql = `SELECT city, count(*) AS readings FROM readings WHERE date = '2026-04-02' GROUP BY city ORDER BY city`;
       const result = await runQuery(db.connection, sql);
       const slugs = CITIES.map((c) => c.slug).sort();
-      expect(formatResult(result, 'csv').split('\n')).toEqual(['city,readings', ...slugs.map((s) => `${s},${ROWS.flat().filter((r) => r.city_slug === s && String((r.current_time_utc as Date).toISOString()).startsWith('2026-04-02')).length}`)]);
-      expect(formatResult(result, 'json').split('\n').map((l) => JSON.parse(l).city)).toEqual(slugs);
+      expect(formatResult(result, 'csv').split('\n')).toEqual([
+        'city,readings',
+        ...slugs.map(
+          (s) => `${s},${ROWS.flat().filter((r) => r.city_slug === s && String((r.current_time_utc as Date).toISOString()).startsWith('2026-04-02')).length}`,
+        ),
+      ]);
+      expect(
+        formatResult(result, 'json')
+          .split('\n')
+          .map((l) => JSON.parse(l).city),
+      ).toEqual(slugs);
       expect(formatResult(result, 'table')).toMatch(new RegExp(`^city\\s+│ readings\\n─+┼─+\\n${slugs[0]}`));
       expect(formatResult(result, 'table')).toMatch(/\(4 rows\)$/);
       const file = join(mkdtempSync(join(tmpdir(), 'kots-out-')), 'out.parquet');
@@ -137,8 +150,17 @@ describe('MotherDuck (stand-in: MotherDuck cannot be reached from this machine, 
     }
     const sql = plan.map((s) => s.sql);
     expect(sql.slice(0, 2)).toEqual(['CREATE DATABASE IF NOT EXISTS kots_lake', 'USE kots_lake']);
-    expect(sql[2]).toMatch(new RegExp(`^CREATE OR REPLACE SECRET kots_lake IN MOTHERDUCK \\(TYPE s3, .*KEY_ID '${config.lake.accessKeyId}', SECRET '${config.lake.secretAccessKey}'.*SCOPE 's3://${config.lake.bucket}'\\)$`));
-    expect(sql.slice(3).map((s) => /^CREATE OR REPLACE VIEW (\S+)/.exec(s)![1])).toEqual(['kots_lake.main.raw_readings', 'kots_lake.main.consolidated_readings', 'kots_lake.main.readings', 'kots_lake.main.events']);
+    expect(sql[2]).toMatch(
+      new RegExp(
+        `^CREATE OR REPLACE SECRET kots_lake IN MOTHERDUCK \\(TYPE s3, .*KEY_ID '${config.lake.accessKeyId}', SECRET '${config.lake.secretAccessKey}'.*SCOPE 's3://${config.lake.bucket}'\\)$`,
+      ),
+    );
+    expect(sql.slice(3).map((s) => /^CREATE OR REPLACE VIEW (\S+)/.exec(s)![1])).toEqual([
+      'kots_lake.main.raw_readings',
+      'kots_lake.main.consolidated_readings',
+      'kots_lake.main.readings',
+      'kots_lake.main.events',
+    ]);
     expect(sql[5]).toContain(`s3://${config.lake.bucket}/consolidated/weather/date=2026-04-01/`);
     const shown = plan.map((s) => s.shown).join('\n');
     expect(shown).toContain("KEY_ID '***', SECRET '***'");
@@ -149,7 +171,10 @@ describe('MotherDuck (stand-in: MotherDuck cannot be reached from this machine, 
 
   it('fails to connect with a clear error that never contains the token (library and kots sql --motherduck)', async () => {
     const config = testConfig({ ...s3.env, KOTS_DUCKDB_MOTHERDUCK_TOKEN: TOKEN });
-    const error = await connectMotherDuck(config).then(() => undefined, (e: Error) => e);
+    const error = await connectMotherDuck(config).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toMatch(/^cannot connect to MotherDuck \(md:kots\): /);
     expect(error?.message).not.toContain(TOKEN);
     const run = await kotsSql({ ...s3.env, KOTS_DUCKDB_MOTHERDUCK_TOKEN: TOKEN, KOTS_LOG_LEVEL: 'debug' }, ['SELECT count(*) FROM readings']);
@@ -159,4 +184,3 @@ describe('MotherDuck (stand-in: MotherDuck cannot be reached from this machine, 
     await expect(connectMotherDuck(testConfig({ KOTS_LAKE_PATH: '/tmp/x', KOTS_DUCKDB_MOTHERDUCK_TOKEN: TOKEN }))).rejects.toThrow(/must be an S3 bucket/);
   });
 });
-

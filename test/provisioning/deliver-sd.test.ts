@@ -22,12 +22,17 @@ describe('kots fleet provision --sd', () => {
       name: 'pis',
       broker: { url: 'mqtts://broker.example.org:8883' },
       defaults: { target: 'linux-arm64', source: 'sensors' },
-      cities: [{ name: 'Takamatsu', country: 'JP', lat: 34.34, lon: 134.05, devices: [{ id: 'takamatsu-roof' }, { id: 'takamatsu-old-pi', target: 'linux-armv7l' }] }],
+      cities: [
+        { name: 'Takamatsu', country: 'JP', lat: 34.34, lon: 134.05, devices: [{ id: 'takamatsu-roof' }, { id: 'takamatsu-old-pi', target: 'linux-armv7l' }] },
+      ],
     });
     const card = fakeSdCard(AARCH64, 64);
 
     const report = await provisionFleet(ctx, manifest, { delivery: { kind: 'sd', path: card }, only: ['takamatsu-roof'] });
-    expect(report.devices.find((d) => d.id === 'takamatsu-roof')).toMatchObject({ credential: 'new', delivered: `SD card ${join(card, 'rootfs')}: installed, enabled at boot` });
+    expect(report.devices.find((d) => d.id === 'takamatsu-roof')).toMatchObject({
+      credential: 'new',
+      delivered: `SD card ${join(card, 'rootfs')}: installed, enabled at boot`,
+    });
 
     const rootfs = join(card, 'rootfs');
     const binary = join(rootfs, 'usr/local/bin/kots-agent');
@@ -36,7 +41,9 @@ describe('kots fleet provision --sd', () => {
     expect(statSync(join(rootfs, 'etc/kots/agent.env')).mode & 0o777).toBe(0o600);
     const secret = readEnvFile(join(rootfs, 'etc/kots/agent.env')).KOTS_MQTT_PASSWORD!;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(readFileSync(join(rootfs, 'etc/kots/agent.yaml'), 'utf8')).toMatch(/url: mqtts:\/\/broker.example.org:8883[\s\S]*deviceId: takamatsu-roof[\s\S]*source: sensors[\s\S]*spoolDir: \/var\/lib\/kots-agent\/spool/);
+    expect(readFileSync(join(rootfs, 'etc/kots/agent.yaml'), 'utf8')).toMatch(
+      /url: mqtts:\/\/broker.example.org:8883[\s\S]*deviceId: takamatsu-roof[\s\S]*source: sensors[\s\S]*spoolDir: \/var\/lib\/kots-agent\/spool/,
+    );
     const wants = join(rootfs, 'etc/systemd/system/multi-user.target.wants');
     for (const unit of ['kots-agent.service', 'kots-agent-setup.service']) {
       expect(lstatSync(join(wants, unit)).isSymbolicLink()).toBe(true);
@@ -46,7 +53,14 @@ describe('kots fleet provision --sd', () => {
     expect(readFileSync(join(rootfs, 'etc/systemd/system/kots-agent-setup.service'), 'utf8')).toContain('ExecStart=/usr/local/lib/kots-agent/setup-user.sh');
     expect(statSync(join(rootfs, 'usr/local/lib/kots-agent/setup-user.sh')).mode & 0o111).not.toBe(0);
     // Root-owned on the card: unit files and the root-run setup script must not be the default user's (issue 17).
-    for (const path of ['etc/systemd/system/kots-agent.service', 'etc/systemd/system/kots-agent-setup.service', 'usr/local/lib/kots-agent/setup-user.sh', 'usr/local/lib/kots-agent', 'etc/kots', 'usr/local/bin/kots-agent']) {
+    for (const path of [
+      'etc/systemd/system/kots-agent.service',
+      'etc/systemd/system/kots-agent-setup.service',
+      'usr/local/lib/kots-agent/setup-user.sh',
+      'usr/local/lib/kots-agent',
+      'etc/kots',
+      'usr/local/bin/kots-agent',
+    ]) {
       expect([lstatSync(join(rootfs, path)).uid, lstatSync(join(rootfs, path)).gid], path).toEqual([0, 0]);
     }
     // The boot partition names the device and holds no secret; cmdline.txt is untouched.

@@ -54,16 +54,26 @@ async function startSshd(dir: string): Promise<{ port: number; sshOptions: strin
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   sshd = child;
-  await waitFor(`sshd on port ${port} (${log})`, () => new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  }), 15_000, 100);
+  await waitFor(
+    `sshd on port ${port} (${log})`,
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      }),
+    15_000,
+    100,
+  );
   const hostKey = readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
-  return { port, identity: join(dir, 'user_ed25519'), sshOptions: [`UserKnownHostsFile=${join(dir, 'known_hosts')}`, 'StrictHostKeyChecking=yes', 'IdentitiesOnly=yes'] };
+  return {
+    port,
+    identity: join(dir, 'user_ed25519'),
+    sshOptions: [`UserKnownHostsFile=${join(dir, 'known_hosts')}`, 'StrictHostKeyChecking=yes', 'IdentitiesOnly=yes'],
+  };
 }
 
 const kotsAgentTemps = () => readdirSync('/tmp').filter((n) => n.startsWith('kots-agent.'));
@@ -91,7 +101,9 @@ describe('kots fleet provision --ssh', () => {
     });
     const tempsBefore = new Set(kotsAgentTemps());
 
-    const report = await provisionFleet(ctx, manifest, { delivery: { kind: 'ssh', options: { port: server.port, identity: server.identity, options: server.sshOptions, remoteRoot, timeoutSeconds: 60 } } });
+    const report = await provisionFleet(ctx, manifest, {
+      delivery: { kind: 'ssh', options: { port: server.port, identity: server.identity, options: server.sshOptions, remoteRoot, timeoutSeconds: 60 } },
+    });
     const kochi = report.devices.find((d) => d.id === 'kochi-vm')!;
     const cairo = report.devices.find((d) => d.id === 'cairo-vm')!;
     expect(kochi.error).toBeUndefined();
@@ -106,7 +118,14 @@ describe('kots fleet provision --ssh', () => {
     expect(readEnvFile(join(remoteRoot, 'etc/kots/agent.env')).KOTS_MQTT_PASSWORD).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(readFileSync(join(remoteRoot, 'etc/kots/agent.yaml'), 'utf8')).toContain('deviceId: kochi-vm');
     const unit = readFileSync(join(remoteRoot, 'etc/systemd/system/kots-agent.service'), 'utf8');
-    for (const line of ['Restart=always', 'User=kots', 'StateDirectory=kots-agent', 'EnvironmentFile=/etc/kots/agent.env', 'ExecStart=/usr/local/bin/kots-agent --config /etc/kots/agent.yaml', 'WantedBy=multi-user.target']) {
+    for (const line of [
+      'Restart=always',
+      'User=kots',
+      'StateDirectory=kots-agent',
+      'EnvironmentFile=/etc/kots/agent.env',
+      'ExecStart=/usr/local/bin/kots-agent --config /etc/kots/agent.yaml',
+      'WantedBy=multi-user.target',
+    ]) {
       expect(unit).toContain(line);
     }
     const wants = join(remoteRoot, 'etc/systemd/system/multi-user.target.wants');
@@ -117,8 +136,13 @@ describe('kots fleet provision --ssh', () => {
     expect(kotsAgentTemps().filter((n) => !tempsBefore.has(n))).toEqual([]);
     // A rotation over SSH brings the new credential; the binary, already installed (sha256 checked there), is not copied again.
     const oldSecret = readEnvFile(join(remoteRoot, 'etc/kots/agent.env')).KOTS_MQTT_PASSWORD;
-    const rotated = await rotateDevice(ctx, 'kochi-vm', { kind: 'ssh', options: { port: server.port, identity: server.identity, options: server.sshOptions, remoteRoot, timeoutSeconds: 60 } });
-    expect(rotated.devices[0]?.delivered).toBe(`ssh ${user}@127.0.0.1: installed and enabled; not started (no running systemd there) (binary already installed)`);
+    const rotated = await rotateDevice(ctx, 'kochi-vm', {
+      kind: 'ssh',
+      options: { port: server.port, identity: server.identity, options: server.sshOptions, remoteRoot, timeoutSeconds: 60 },
+    });
+    expect(rotated.devices[0]?.delivered).toBe(
+      `ssh ${user}@127.0.0.1: installed and enabled; not started (no running systemd there) (binary already installed)`,
+    );
     expect(readEnvFile(join(remoteRoot, 'etc/kots/agent.env')).KOTS_MQTT_PASSWORD).not.toBe(oldSecret);
     expect(sha256File(binary)).toBe(sha256File(join(binaries, 'kots-agent-linux-x64')));
     expect(kotsAgentTemps().filter((n) => !tempsBefore.has(n))).toEqual([]);

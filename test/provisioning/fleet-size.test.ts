@@ -53,7 +53,10 @@ describe('kots fleet provision of a 50-device fleet', () => {
       expect(sha256File(binary)).toBe(sha256File(join(binaries, `kots-agent-${target}`)));
       expect(readFileSync(join(payload, 'SHA256SUMS'), 'utf8')).toContain(`${sha256File(binary)}  rootfs/usr/local/bin/kots-agent\n`);
     }
-    expect(elfMachine(join(out, 'binaries', payloads.find((p) => p.startsWith('linux-armv7l-'))!, 'rootfs/usr/local/bin/kots-agent'))).toEqual({ machine: 'arm', bits: 32 });
+    expect(elfMachine(join(out, 'binaries', payloads.find((p) => p.startsWith('linux-armv7l-'))!, 'rootfs/usr/local/bin/kots-agent'))).toEqual({
+      machine: 'arm',
+      bits: 32,
+    });
 
     // Per-device bundles: only the device's files.
     const bundles = readdirSync(out).filter((n) => n.endsWith('.tar.gz'));
@@ -64,10 +67,17 @@ describe('kots fleet provision of a 50-device fleet', () => {
     expect(total).toBeLessThan(payloadBytes / 100);
 
     // Root-owned entries in the tar headers, unit files and the setup script included.
-    const listing = execFileSync('tar', ['--numeric-owner', '-tvzf', join(out, 'kots-agent-kochi-1.tar.gz')], { encoding: 'utf8' }).trim().split('\n');
+    const listing = execFileSync('tar', ['--numeric-owner', '-tvzf', join(out, 'kots-agent-kochi-1.tar.gz')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(listing.length).toBeGreaterThan(8);
     for (const line of listing) expect(line.split(/\s+/)[1], line).toBe('0/0');
-    for (const member of ['etc/systemd/system/kots-agent.service', 'etc/systemd/system/kots-agent-setup.service', 'usr/local/lib/kots-agent/setup-user.sh', 'install.sh']) {
+    for (const member of [
+      'etc/systemd/system/kots-agent.service',
+      'etc/systemd/system/kots-agent-setup.service',
+      'usr/local/lib/kots-agent/setup-user.sh',
+      'install.sh',
+    ]) {
       expect(listing.some((line) => line.endsWith(member))).toBe(true);
     }
 

@@ -34,12 +34,25 @@ describe('fleet manifest', () => {
     expect(message).toContain('fleet.yaml:9: cities[0].devices[0].intervall: unknown key');
     expect(message).toContain('fleet.yaml:11: cities[1].devices: a city needs at least one device');
     // Checks across fields of a city run once its fields are valid.
-    expect(problems(['broker: { url: "mqtt://a:1883" }', 'cities:', '  - name: Kochi', '    lat: 33.5', '    devices: [{}]'].join('\n'))).toContain('fleet.yaml:4: cities[0].lat: give both lat and lon');
+    expect(problems(['broker: { url: "mqtt://a:1883" }', 'cities:', '  - name: Kochi', '    lat: 33.5', '    devices: [{}]'].join('\n'))).toContain(
+      'fleet.yaml:4: cities[0].lat: give both lat and lon',
+    );
   });
 
   it('reports YAML syntax errors and duplicate ids with their lines', () => {
     expect(problems('broker: {url: mqtt://a:1\ncities: [')).toMatch(/not valid YAML:\n {2}- fleet.yaml:\d+:/);
-    const duplicate = problems(['broker: { url: "mqtt://a:1883" }', 'cities:', '  - name: Kochi', '    lat: 33.5', '    lon: 133.5', '    devices:', '      - id: pi-1', '      - id: pi-1'].join('\n'));
+    const duplicate = problems(
+      [
+        'broker: { url: "mqtt://a:1883" }',
+        'cities:',
+        '  - name: Kochi',
+        '    lat: 33.5',
+        '    lon: 133.5',
+        '    devices:',
+        '      - id: pi-1',
+        '      - id: pi-1',
+      ].join('\n'),
+    );
     expect(duplicate).toContain('fleet.yaml:8: cities[0].devices[1]: device id "pi-1" is used twice (also at fleet.yaml:7)');
   });
 
@@ -67,6 +80,11 @@ describe('fleet manifest', () => {
 
   it('accepts the example manifest', () => {
     const text = readFileSync(new URL('../../provisioning/fleet.example.yaml', import.meta.url), 'utf8');
-    expect(planFleet(parseManifest(text, 'fleet.example.yaml'), '/x').devices.map((d) => d.id)).toEqual(['takamatsu-roof', 'takamatsu-1', 'reykjavik-1', 'reykjavik-2']);
+    expect(planFleet(parseManifest(text, 'fleet.example.yaml'), '/x').devices.map((d) => d.id)).toEqual([
+      'takamatsu-roof',
+      'takamatsu-1',
+      'reykjavik-1',
+      'reykjavik-2',
+    ]);
   });
 });

@@ -81,7 +81,13 @@ describe('kots fleet provision on real Kafka, the bridge and the agent binary', 
       name: 'two-cities',
       broker: { url: `mqtt://127.0.0.1:${port}` },
       cities: [
-        { name: 'Takamatsu', country: 'JP', lat: 34.34, lon: 134.05, devices: [{ target: 'linux-x64', interval: { min: 0.2, max: 0.4 }, healthIntervalSeconds: 1 }] },
+        {
+          name: 'Takamatsu',
+          country: 'JP',
+          lat: 34.34,
+          lon: 134.05,
+          devices: [{ target: 'linux-x64', interval: { min: 0.2, max: 0.4 }, healthIntervalSeconds: 1 }],
+        },
         { name: 'Reykjavik', openweather: 'Reykjavik,IS', devices: [{ id: 'reykjavik-roof', target: 'linux-arm64', source: 'simulated' }] },
       ],
     });
@@ -107,18 +113,27 @@ describe('kots fleet provision on real Kafka, the bridge and the agent binary', 
 
     const kafka = createKafka(ctx.config.kafka, silentLogger);
     await ensureTopics(kafka, ctx.config.kafka);
-    const sink = await KafkaReadingSink.connect({ kafka, weatherTopic: ctx.config.kafka.weatherTopic, deadLetterTopic: ctx.config.kafka.deadLetterTopic, logger: silentLogger });
+    const sink = await KafkaReadingSink.connect({
+      kafka,
+      weatherTopic: ctx.config.kafka.weatherTopic,
+      deadLetterTopic: ctx.config.kafka.deadLetterTopic,
+      logger: silentLogger,
+    });
     cleanups.push(() => sink.close());
     const bridge: BridgeHandle = await startBridge({ config: ctx.config, sink, logger: silentLogger });
     cleanups.push(() => bridge.close());
     expect(bridge.registry()?.size.devices).toBe(2);
 
     const seen: Array<{ device: string; seq: number }> = [];
-    const consumer: Consumer = new Kafka({ clientId: 'fleet-test', brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('fleet-test') });
+    const consumer: Consumer = new Kafka({ clientId: 'fleet-test', brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({
+      groupId: uniqueName('fleet-test'),
+    });
     await consumer.connect();
     cleanups.push(() => consumer.disconnect());
     await consumer.subscribe({ topic: ctx.config.kafka.weatherTopic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push(((r) => ({ device: r.device_id, seq: r.seq }))(JSON.parse(message.value!.toString()))) });
+    await consumer.run({
+      eachMessage: async ({ message }) => void seen.push(((r) => ({ device: r.device_id, seq: r.seq }))(JSON.parse(message.value!.toString()))),
+    });
 
     const bundle = installBundle(out, 'takamatsu-1');
     const oldSecret = readEnvFile(join(bundle, 'rootfs/etc/kots/agent.env')).KOTS_MQTT_PASSWORD!;
@@ -134,7 +149,11 @@ describe('kots fleet provision on real Kafka, the bridge and the agent binary', 
     expect(status.find((s) => s.id === 'reykjavik-roof')!.state).toBe('unknown');
 
     await setRemoteSettings(ctx, 'takamatsu-1', ['healthIntervalSeconds=0.5', 'intervalMaxSeconds=0.3']);
-    await waitFor('the agent applying the remote settings', async () => (await fleetStatus(ctx, 1)).find((s) => s.id === 'takamatsu-1')?.settingsOrigin === 'remote', 20_000);
+    await waitFor(
+      'the agent applying the remote settings',
+      async () => (await fleetStatus(ctx, 1)).find((s) => s.id === 'takamatsu-1')?.settingsOrigin === 'remote',
+      20_000,
+    );
     expect(readState(stateDir)!.devices['takamatsu-1']!.remoteSettings).toEqual({ healthIntervalSeconds: 0.5, intervalMaxSeconds: 0.3 });
 
     await revokeDevice(ctx, 'takamatsu-1');
@@ -162,8 +181,10 @@ describe('kots fleet provision on real Kafka, the bridge and the agent binary', 
     // The old agent cannot come back with the old credential; the new bundle's agent resumes (same spool).
     agent.kill('SIGKILL');
     const renewed = runAgent(newBundle, join(dir, 'spool'));
-    await waitFor('readings again after rotation', async () => seen.filter((s) => s.device === 'takamatsu-1').length >= countAtRevoke + 3, 90_000).catch((error: Error) => {
-      throw new Error(`${error.message}; agent log: ${agentLogs.get(renewed)!()}`);
-    });
+    await waitFor('readings again after rotation', async () => seen.filter((s) => s.device === 'takamatsu-1').length >= countAtRevoke + 3, 90_000).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; agent log: ${agentLogs.get(renewed)!()}`);
+      },
+    );
   });
 });

@@ -50,7 +50,11 @@ async function standIn(handler: Handler): Promise<StandIn> {
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     calls,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -116,7 +120,12 @@ describe('OpenWeatherSource against a local stand-in for the OpenWeather API', (
   });
 
   it('429 and 5xx: backs off and retries, then succeeds', async () => {
-    const answers = [{ status: 429, body: TOO_MANY }, { status: 502, body: 'Bad Gateway' }, { status: 503, body: '' }, { status: 200, body: DOCUMENTED_RESPONSE }];
+    const answers = [
+      { status: 429, body: TOO_MANY },
+      { status: 502, body: 'Bad Gateway' },
+      { status: 503, body: '' },
+      { status: 200, body: DOCUMENTED_RESPONSE },
+    ];
     server = await standIn(() => answers.shift()!);
     const weather = await source({ baseUrl: server.baseUrl }).read();
     expect(weather.name).toBe('Zocca');

@@ -43,24 +43,31 @@ describe('scanSysfs', () => {
   });
 
   it('computes (raw + offset) * scale when a driver has no *_input (DHT22-style raw channels)', () => {
-    const scan = scanSysfs(tree({
-      'bus/iio/devices/iio:device1/name': 'dht11',
-      'bus/iio/devices/iio:device1/in_temp_raw': '215',
-      'bus/iio/devices/iio:device1/in_temp_scale': '100',
-      'bus/iio/devices/iio:device1/in_humidityrelative_raw': '613',
-      'bus/iio/devices/iio:device1/in_humidityrelative_scale': '100',
-    }));
-    expect(scan.values.map((v) => [v.quantity, v.value])).toEqual([['temperature', 21.5], ['humidity', 61.3]]);
+    const scan = scanSysfs(
+      tree({
+        'bus/iio/devices/iio:device1/name': 'dht11',
+        'bus/iio/devices/iio:device1/in_temp_raw': '215',
+        'bus/iio/devices/iio:device1/in_temp_scale': '100',
+        'bus/iio/devices/iio:device1/in_humidityrelative_raw': '613',
+        'bus/iio/devices/iio:device1/in_humidityrelative_scale': '100',
+      }),
+    );
+    expect(scan.values.map((v) => [v.quantity, v.value])).toEqual([
+      ['temperature', 21.5],
+      ['humidity', 61.3],
+    ]);
   });
 
   it('reports garbage instead of using it: failed CRC, 85 °C power-on value, implausible numbers', () => {
-    const scan = scanSysfs(tree({
-      'bus/w1/devices/28-aaaa/w1_slave': '50 05 4b 46 7f ff 0c 10 1c : crc=1c NO\n50 05 4b 46 7f ff 0c 10 1c t=85000',
-      'bus/w1/devices/28-bbbb/temperature': '85000',
-      'bus/iio/devices/iio:device0/name': 'bme280',
-      'bus/iio/devices/iio:device0/in_humidityrelative_input': '250000',
-      'bus/iio/devices/iio:device0/in_temp_input': 'garbage',
-    }));
+    const scan = scanSysfs(
+      tree({
+        'bus/w1/devices/28-aaaa/w1_slave': '50 05 4b 46 7f ff 0c 10 1c : crc=1c NO\n50 05 4b 46 7f ff 0c 10 1c t=85000',
+        'bus/w1/devices/28-bbbb/temperature': '85000',
+        'bus/iio/devices/iio:device0/name': 'bme280',
+        'bus/iio/devices/iio:device0/in_humidityrelative_input': '250000',
+        'bus/iio/devices/iio:device0/in_temp_input': 'garbage',
+      }),
+    );
     expect(scan.values).toEqual([]);
     expect(scan.problems).toHaveLength(4);
     expect(scan.problems.join('\n')).toMatch(/CRC check failed[\s\S]*power-on value/);

@@ -13,7 +13,7 @@ function findId(want: Partial<Record<EventId, boolean>>): string {
   const wanted = Object.entries(want).map(([id, pass]) => [Number(id) as EventId, pass] as const);
   for (let n = 0; n < 1_000_000; n++) {
     const id = idOf(n);
-    if (wanted.every(([eventId, pass]) => (gateValue(id, eventId) < ORIGINAL_RULES[eventId].p) === pass)) return id;
+    if (wanted.every(([eventId, pass]) => gateValue(id, eventId) < ORIGINAL_RULES[eventId].p === pass)) return id;
   }
   throw new Error(`no id with gates ${JSON.stringify(want)}`);
 }
@@ -78,29 +78,32 @@ function originalTable(): OriginalRule[] {
   const section = design.slice(design.indexOf('## Surreal events'));
   const rows = [...section.matchAll(/^\| (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)];
   return rows.map(([, id, name, condition, gate]) => {
-    const parts = condition!.trim().split(' and ').map((part): ((f: OriginalFacts) => boolean) => {
-      const equals = /^(\w+) = (.+)$/.exec(part);
-      if (equals) {
-        const [, field, value] = equals;
-        return (f) => (field === 'main' ? f.main : f.description) === value;
-      }
-      const hours = /^([\d.]+) ≤ hour < ([\d.]+)$/.exec(part);
-      if (hours) {
-        const [low, high] = [Number(hours[1]), Number(hours[2])];
-        return (f) => f.hour >= low && f.hour < high;
-      }
-      const range = /^([\d.]+) < (temp|wind) < ([\d.]+)$/.exec(part);
-      if (range) {
-        const [low, field, high] = [Number(range[1]), range[2] as 'temp' | 'wind', Number(range[3])];
-        return (f) => f[field] !== undefined && low < f[field]! && f[field]! < high;
-      }
-      const bounded = /^(temp|wind) ([<>]) ([\d.]+)$/.exec(part);
-      if (bounded) {
-        const [field, op, bound] = [bounded[1] as 'temp' | 'wind', bounded[2], Number(bounded[3])];
-        return (f) => f[field] !== undefined && (op === '<' ? f[field]! < bound : f[field]! > bound);
-      }
-      throw new Error(`docs/design.md: cannot read the condition part "${part}"`);
-    });
+    const parts = condition!
+      .trim()
+      .split(' and ')
+      .map((part): ((f: OriginalFacts) => boolean) => {
+        const equals = /^(\w+) = (.+)$/.exec(part);
+        if (equals) {
+          const [, field, value] = equals;
+          return (f) => (field === 'main' ? f.main : f.description) === value;
+        }
+        const hours = /^([\d.]+) ≤ hour < ([\d.]+)$/.exec(part);
+        if (hours) {
+          const [low, high] = [Number(hours[1]), Number(hours[2])];
+          return (f) => f.hour >= low && f.hour < high;
+        }
+        const range = /^([\d.]+) < (temp|wind) < ([\d.]+)$/.exec(part);
+        if (range) {
+          const [low, field, high] = [Number(range[1]), range[2] as 'temp' | 'wind', Number(range[3])];
+          return (f) => f[field] !== undefined && low < f[field]! && f[field]! < high;
+        }
+        const bounded = /^(temp|wind) ([<>]) ([\d.]+)$/.exec(part);
+        if (bounded) {
+          const [field, op, bound] = [bounded[1] as 'temp' | 'wind', bounded[2], Number(bounded[3])];
+          return (f) => f[field] !== undefined && (op === '<' ? f[field]! < bound : f[field]! > bound);
+        }
+        throw new Error(`docs/design.md: cannot read the condition part "${part}"`);
+      });
     return { id: Number(id), name: name!.trim(), holds: (f) => parts.every((p) => p(f)), gate: gate!.trim() === 'none' ? undefined : Number(gate) };
   });
 }
@@ -136,22 +139,45 @@ describe('the ten rules are the original ones (docs/design.md table)', () => {
     const temps = [undefined, 250, 273.14, 273.15, 273.16, 293.14, 293.15, 293.16, 298.14, 298.15, 298.16, 303.14, 303.15, 303.16, 310];
     const winds = [undefined, 0, 3.49, 3.5, 3.51, 5.99, 6, 6.01, 7.99, 8, 8.01, 15];
     const weathers: Array<[string | undefined, string | undefined]> = [
-      [undefined, undefined], ['Clear', 'clear sky'], ['Clouds', 'few clouds'], ['Rain', 'heavy intensity rain'], ['Rain', 'moderate rain'],
-      ['Rain', 'very heavy rain'], ['Drizzle', 'heavy intensity drizzle'], ['Fog', 'fog'], ['Mist', 'mist'], ['Thunderstorm', 'thunderstorm'], ['Snow', 'snow'],
+      [undefined, undefined],
+      ['Clear', 'clear sky'],
+      ['Clouds', 'few clouds'],
+      ['Rain', 'heavy intensity rain'],
+      ['Rain', 'moderate rain'],
+      ['Rain', 'very heavy rain'],
+      ['Drizzle', 'heavy intensity drizzle'],
+      ['Fog', 'fog'],
+      ['Mist', 'mist'],
+      ['Thunderstorm', 'thunderstorm'],
+      ['Snow', 'snow'],
     ];
     const hours = [0, 5, 6, 8, 9, 12, 19, 20, 21, 22, 23];
     // Ids whose gates pass everywhere, fail everywhere, and a spread of mixed ones.
     const ids = [ALL_PASS, ALL_FAIL, ...Array.from({ length: 6 }, (_, n) => idOf(5000 + n))];
     let cases = 0;
     const firedKinds = new Set<number>();
-    for (const temp of temps) for (const wind of winds) for (const [main, description] of weathers) for (const hour of hours) for (const id of ids) {
-      const r = reading({ id, temp, wind, main, description, tz: TOKYO, at: tokyoLocal(hour, 30) });
-      const expected = originalEvent({ ...(temp === undefined ? {} : { temp }), ...(wind === undefined ? {} : { wind }), ...(main === undefined ? {} : { main }), ...(description === undefined ? {} : { description }), hour }, (eventId) => gateValue(id, eventId));
-      const actual = detectEvent(r)?.id ?? 0;
-      if (actual !== expected) expect.fail(`temp ${temp} wind ${wind} ${main}/${description} local hour ${hour} id ${id}: ours ${actual}, original ${expected}`);
-      firedKinds.add(actual);
-      cases++;
-    }
+    for (const temp of temps)
+      for (const wind of winds)
+        for (const [main, description] of weathers)
+          for (const hour of hours)
+            for (const id of ids) {
+              const r = reading({ id, temp, wind, main, description, tz: TOKYO, at: tokyoLocal(hour, 30) });
+              const expected = originalEvent(
+                {
+                  ...(temp === undefined ? {} : { temp }),
+                  ...(wind === undefined ? {} : { wind }),
+                  ...(main === undefined ? {} : { main }),
+                  ...(description === undefined ? {} : { description }),
+                  hour,
+                },
+                (eventId) => gateValue(id, eventId),
+              );
+              const actual = detectEvent(r)?.id ?? 0;
+              if (actual !== expected)
+                expect.fail(`temp ${temp} wind ${wind} ${main}/${description} local hour ${hour} id ${id}: ours ${actual}, original ${expected}`);
+              firedKinds.add(actual);
+              cases++;
+            }
     expect(cases).toBe(temps.length * winds.length * weathers.length * hours.length * ids.length);
     expect([...firedKinds].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });

@@ -33,7 +33,9 @@ describe('pipeline with secrets from Vault', () => {
     const vault: PrivateVault = await startPrivateVault();
     cleanups.push(() => vault.stop());
     const prefix = uniqueName('kots-up');
-    await putSecrets(rootClient(vault.address, vault.token), { [`${prefix}/lake`]: { accessKeyId: servers.s3AccessKey, secretAccessKey: servers.s3SecretKey } });
+    await putSecrets(rootClient(vault.address, vault.token), {
+      [`${prefix}/lake`]: { accessKeyId: servers.s3AccessKey, secretAccessKey: servers.s3SecretKey },
+    });
 
     const bucket = await createBucket();
     const withKeys = testEnvironment(bucket);
@@ -70,10 +72,15 @@ describe('pipeline with secrets from Vault', () => {
     expect(kots.output()).toMatch(/read 2 setting\(s\) from Vault/);
 
     await vault.stop();
-    const more = await waitFor('readings written after Vault stopped', async () => {
-      const n = await readingsInLake(withKeys);
-      return n > first + 5 ? n : undefined;
-    }, 30_000, 500);
+    const more = await waitFor(
+      'readings written after Vault stopped',
+      async () => {
+        const n = await readingsInLake(withKeys);
+        return n > first + 5 ? n : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(more).toBeGreaterThan(first);
     expect(kots.child.exitCode).toBeNull();
   });

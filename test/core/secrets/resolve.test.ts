@@ -53,7 +53,14 @@ describe('secrets from Vault (real OpenBao dev server)', () => {
       overrides: { 'lake.bucket': 'flag-bucket' },
       logger: silentLogger,
     });
-    expect(config.lake).toMatchObject({ kind: 's3', bucket: 'flag-bucket', accessKeyId: 'vault-key-id', secretAccessKey: 'vault-secret-key', region: 'eu-west-3', prefix: 'from-file' });
+    expect(config.lake).toMatchObject({
+      kind: 's3',
+      bucket: 'flag-bucket',
+      accessKeyId: 'vault-key-id',
+      secretAccessKey: 'vault-secret-key',
+      region: 'eu-west-3',
+      prefix: 'from-file',
+    });
     expect(config.kafka).toMatchObject({ brokers: ['k1.vault:9092', 'k2.vault:9092'], partitions: 6, saslPassword: 'env-sasl', clientId: 'file-client' });
     expect(fromVault).toContainEqual({ setting: 'lake.secretAccessKey', from: `secret/data/${prefix}/lake#secretAccessKey`, how: 'default path' });
     expect(fromVault.map((s) => s.setting)).not.toContain('kafka.saslPassword');
@@ -63,7 +70,12 @@ describe('secrets from Vault (real OpenBao dev server)', () => {
     const file = tempYaml(`agent:\n  openweatherApiKey: "vault:${prefix}/shared/openweather#apiKey"\n`);
     const config = await loadConfigWithSecrets({
       file,
-      env: { ...vaultEnv(), KOTS_VAULT_DEFAULT_PATHS: 'false', KOTS_KAFKA_BROKERS: `vault:${prefix}/kafka#brokers`, KOTS_MQTT_PASSWORD: `vault:${prefix}/lake#secretAccessKey` },
+      env: {
+        ...vaultEnv(),
+        KOTS_VAULT_DEFAULT_PATHS: 'false',
+        KOTS_KAFKA_BROKERS: `vault:${prefix}/kafka#brokers`,
+        KOTS_MQTT_PASSWORD: `vault:${prefix}/lake#secretAccessKey`,
+      },
       logger: silentLogger,
     });
     expect(config.agent.openweatherApiKey).toBe('ow-from-reference');
@@ -74,14 +86,26 @@ describe('secrets from Vault (real OpenBao dev server)', () => {
 
   it('logs in with AppRole (role id + secret id) and reads with its policy only', async () => {
     const config = await loadConfigWithSecrets({
-      env: { KOTS_VAULT_ADDRESS: sharedVault.address, KOTS_VAULT_ROLE_ID: approle.roleId, KOTS_VAULT_SECRET_ID: approle.secretId, KOTS_VAULT_APP_ROLE_MOUNT: approle.mount, KOTS_VAULT_PATH_PREFIX: prefix },
+      env: {
+        KOTS_VAULT_ADDRESS: sharedVault.address,
+        KOTS_VAULT_ROLE_ID: approle.roleId,
+        KOTS_VAULT_SECRET_ID: approle.secretId,
+        KOTS_VAULT_APP_ROLE_MOUNT: approle.mount,
+        KOTS_VAULT_PATH_PREFIX: prefix,
+      },
       logger: silentLogger,
     });
     expect(config.lake).toMatchObject({ kind: 's3', bucket: 'vault-bucket', accessKeyId: 'vault-key-id', secretAccessKey: 'vault-secret-key' });
 
     const outside = await failure(() =>
       loadConfigWithSecrets({
-        env: { KOTS_VAULT_ADDRESS: sharedVault.address, KOTS_VAULT_ROLE_ID: approle.roleId, KOTS_VAULT_SECRET_ID: approle.secretId, KOTS_VAULT_APP_ROLE_MOUNT: approle.mount, KOTS_VAULT_PATH_PREFIX: 'not-granted' },
+        env: {
+          KOTS_VAULT_ADDRESS: sharedVault.address,
+          KOTS_VAULT_ROLE_ID: approle.roleId,
+          KOTS_VAULT_SECRET_ID: approle.secretId,
+          KOTS_VAULT_APP_ROLE_MOUNT: approle.mount,
+          KOTS_VAULT_PATH_PREFIX: 'not-granted',
+        },
         logger: silentLogger,
       }),
     );
@@ -91,7 +115,10 @@ describe('secrets from Vault (real OpenBao dev server)', () => {
 
   it('refuses a wrong AppRole secret id at start, naming the role', async () => {
     const error = await failure(() =>
-      loadConfigWithSecrets({ env: { VAULT_ADDR: sharedVault.address, KOTS_VAULT_ROLE_ID: approle.roleId, KOTS_VAULT_SECRET_ID: 'wrong', KOTS_VAULT_APP_ROLE_MOUNT: approle.mount }, logger: silentLogger }),
+      loadConfigWithSecrets({
+        env: { VAULT_ADDR: sharedVault.address, KOTS_VAULT_ROLE_ID: approle.roleId, KOTS_VAULT_SECRET_ID: 'wrong', KOTS_VAULT_APP_ROLE_MOUNT: approle.mount },
+        logger: silentLogger,
+      }),
     );
     expect(error.code).toBe('AUTH_FAILED');
     expect(error.message).toContain(`role id ${approle.roleId}`);
@@ -100,12 +127,18 @@ describe('secrets from Vault (real OpenBao dev server)', () => {
   it('fails at start when a referenced secret is missing, naming the path and the key', async () => {
     const error = await failure(() =>
       loadConfigWithSecrets({
-        env: { ...vaultEnv(), KOTS_LAKE_SECRET_ACCESS_KEY: `vault:${prefix}/nowhere#secretAccessKey`, KOTS_KAFKA_SASL_PASSWORD: `vault:${prefix}/kafka#noSuchKey` },
+        env: {
+          ...vaultEnv(),
+          KOTS_LAKE_SECRET_ACCESS_KEY: `vault:${prefix}/nowhere#secretAccessKey`,
+          KOTS_KAFKA_SASL_PASSWORD: `vault:${prefix}/kafka#noSuchKey`,
+        },
         logger: silentLogger,
       }),
     );
     expect(error.code).toBe('SECRET_MISSING');
-    expect(error.message).toContain(`lake.secretAccessKey: there is no secret at secret/data/${prefix}/nowhere (reference vault:${prefix}/nowhere#secretAccessKey from KOTS_LAKE_SECRET_ACCESS_KEY)`);
+    expect(error.message).toContain(
+      `lake.secretAccessKey: there is no secret at secret/data/${prefix}/nowhere (reference vault:${prefix}/nowhere#secretAccessKey from KOTS_LAKE_SECRET_ACCESS_KEY)`,
+    );
     expect(error.message).toContain(`kafka.saslPassword: secret secret/data/${prefix}/kafka has no key "noSuchKey"`);
   });
 
@@ -120,11 +153,15 @@ describe('secrets from Vault (real OpenBao dev server)', () => {
     const config = await loadConfigWithSecrets({ env: { KOTS_KAFKA_PARTITIONS: '4' } });
     expect(config.kafka.partitions).toBe(4);
     await expect(loadConfigWithSecrets({ env: { KOTS_LAKE_SECRET_ACCESS_KEY: 'vault:kots/lake#secretAccessKey' } })).rejects.toThrow(ConfigError);
-    await expect(loadConfigWithSecrets({ env: { KOTS_LAKE_SECRET_ACCESS_KEY: 'vault:kots/lake#secretAccessKey' } })).rejects.toThrow(/lake\.secretAccessKey: is a Vault reference .* but vault\.address is not set/);
+    await expect(loadConfigWithSecrets({ env: { KOTS_LAKE_SECRET_ACCESS_KEY: 'vault:kots/lake#secretAccessKey' } })).rejects.toThrow(
+      /lake\.secretAccessKey: is a Vault reference .* but vault\.address is not set/,
+    );
   });
 
   it('says Vault is unreachable, naming the address, when it is down at start', async () => {
-    const error = await failure(() => loadConfigWithSecrets({ env: { KOTS_VAULT_ADDRESS: 'http://127.0.0.1:1', KOTS_VAULT_TOKEN: 't' }, logger: silentLogger }));
+    const error = await failure(() =>
+      loadConfigWithSecrets({ env: { KOTS_VAULT_ADDRESS: 'http://127.0.0.1:1', KOTS_VAULT_TOKEN: 't' }, logger: silentLogger }),
+    );
     expect(error.code).toBe('VAULT_UNAVAILABLE');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('http://127.0.0.1:1');
