@@ -22,18 +22,9 @@ import { InProcessBus } from '../../consumer/in-process-bus.js';
 import { loadConfig, type KotsConfig } from '../../core/config/index.js';
 import { openLake } from '../../core/lake/index.js';
 import { silentLogger } from '../../core/log.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js';
 
 const OUTPUT = join(process.cwd(), 'test-output', 'dashboard');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let dir: string;
 let stack: Stack;

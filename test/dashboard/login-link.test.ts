@@ -9,17 +9,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CITIES } from '../../agent/cities.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js';
 import { spawnKots, waitFor, type KotsProcess } from '../helpers/processes.js';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let up: KotsProcess | undefined;
 let browser: BrowserContext | undefined;
@@ -60,7 +51,7 @@ describe('kots up --dashboard-port', () => {
     expect(up.output()).not.toMatch(/no registry to check logins against/);
 
     browser = await chromium.launchPersistentContext(mkdtempSync(join(cwd, 'chromium-')), {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,
     });
