@@ -16,6 +16,7 @@ import { InProcessBus } from '../../consumer/in-process-bus.js';
 import { openLake } from '../../core/lake/index.js';
 import { silentLogger } from '../../core/log.js';
 import { KOTS_BIN } from '../helpers/processes.js';
+import { capturingLogger } from '../helpers/logs.js';
 import { testConfig } from '../helpers/servers.js';
 
 const run = promisify(execFile);
@@ -35,16 +36,7 @@ describe('kots bridge without a registry', () => {
   });
 
   it('starts on 0.0.0.0 with bridge.allowAnonymous: true, logging a loud error that says so; on loopback it needs nothing', async () => {
-    const logged: Array<{ level: number; msg: string }> = [];
-    const logger = pino(
-      { level: 'warn' },
-      new Writable({
-        write: (chunk, _enc, done) => {
-          logged.push(JSON.parse(String(chunk)));
-          done();
-        },
-      }),
-    );
+    const { logger, logged } = capturingLogger<{ level: number; msg: string }>('warn');
     const lakePath = mkdtempSync(join(tmpdir(), 'kots-bridge-anon-'));
     for (const [host, allowAnonymous] of [
       ['0.0.0.0', true],

@@ -15,6 +15,7 @@ import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { openLake } from '../../core/lake/index.js';
 import { silentLogger } from '../../core/log.js';
 import { waitFor } from '../helpers/processes.js';
+import { capturingLogger } from '../helpers/logs.js';
 import { createBucket, testConfig, testEnvironment, uniqueName } from '../helpers/servers.js';
 import { produceReadings, simulatedReadings } from '../helpers/streams.js';
 
@@ -114,16 +115,7 @@ describe('surreal event alerts', () => {
     });
     await producer.disconnect();
 
-    const logged: Array<{ msg: string; offset?: string; reason?: string }> = [];
-    const logger = pino(
-      { level: 'warn' },
-      new Writable({
-        write: (chunk, _enc, done) => {
-          logged.push(JSON.parse(String(chunk)));
-          done();
-        },
-      }),
-    );
+    const { logger, logged } = capturingLogger<{ msg: string; offset?: string; reason?: string }>('warn');
     const lines: string[] = [];
     const follower = await followAlerts({ config, logger, fromBeginning: true, onAlert: (_alert, line) => lines.push(line) });
     stops.push(() => follower.stop());
