@@ -5,8 +5,6 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followAlerts } from '../../consumer/alerts.js';
 import { startKafkaConsumer } from '../../consumer/kafka-consumer.js';
