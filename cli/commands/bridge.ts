@@ -22,15 +22,12 @@ export function registerBridgeCommand(program: Command): void {
         : anonymousExposure(config.bridge, Boolean(config.bridge.registryFile ?? config.bridge.registryVaultPath));
       if (exposure) throw new KotsError('USAGE', exposure);
       await checkServers(config, { kafka: true });
-      const [{ startExternalBridge }, { startBridge }, { KafkaReadingSink }, { createKafka, ensureTopics }] = await Promise.all([
+      const [{ startExternalBridge }, { startBridge }, { connectKafkaSink }] = await Promise.all([
         import('../../bridge/external.js'),
         import('../../bridge/index.js'),
-        import('../../bridge/kafka-sink.js'),
-        import('../../core/kafka.js'),
+        import('../../bridge/kafka-producer.js'),
       ]);
-      const kafka = createKafka(config.kafka, logger, '-bridge');
-      await ensureTopics(kafka, config.kafka);
-      const sink = await KafkaReadingSink.connect({ kafka, weatherTopic: config.kafka.weatherTopic, deadLetterTopic: config.kafka.deadLetterTopic, logger });
+      const { sink } = await connectKafkaSink(config, logger, '-bridge');
       const bridge = config.bridge.externalBrokerUrl ? await startExternalBridge({ config, sink, logger }) : await startBridge({ config, sink, logger });
       onShutdown(async () => {
         await bridge.close();

@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { DEFAULT_CITIES, resolveCity } from '../../agent/cities.js';
 import { startAgent, type AgentHandle } from '../../agent/index.js';
 import { startBridge } from '../../bridge/index.js';
-import { KafkaReadingSink } from '../../bridge/kafka-sink.js';
+import { connectKafkaSink } from '../../bridge/kafka-producer.js';
 import { InProcessBus } from '../../consumer/in-process-bus.js';
 import { startKafkaConsumer } from '../../consumer/kafka-consumer.js';
 import type { SurrealAlert, WeatherPipeline } from '../../consumer/pipeline.js';
 import type { ReadingSink } from '../../core/bus.js';
 import type { KotsConfig } from '../../core/config/index.js';
-import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { openLake } from '../../core/lake/index.js';
 import type { Logger } from '../../core/log.js';
 import { AlertRelay, startDashboard } from '../../dashboard/index.js';
@@ -48,9 +47,7 @@ export async function startStack(config: KotsConfig, logger: Logger, options: St
   let stopConsumer: () => Promise<void>;
   let mode: string;
   if (config.kafka.brokers.length > 0) {
-    const kafka = createKafka(config.kafka, logger, '-up');
-    await ensureTopics(kafka, config.kafka);
-    sink = await KafkaReadingSink.connect({ kafka, weatherTopic: config.kafka.weatherTopic, deadLetterTopic: config.kafka.deadLetterTopic, logger });
+    ({ sink } = await connectKafkaSink(config, logger, '-up'));
     const consumer = await startKafkaConsumer({ config, lake, logger, onAlert });
     pipeline = consumer.pipeline;
     stopConsumer = () => consumer.stop();

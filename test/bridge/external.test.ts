@@ -9,15 +9,14 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutgoingRecord, ReadingSink } from '../../core/bus.js';
 import { startExternalBridge, type ExternalBridgeHandle } from '../../bridge/external.js';
-import { KafkaReadingSink } from '../../bridge/kafka-sink.js';
+import { connectKafkaSink } from '../../bridge/kafka-producer.js';
 import type { KotsConfig } from '../../core/config/index.js';
-import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { silentLogger } from '../../core/log.js';
 import { deviceTopic } from '../../core/topics.js';
 import { waitFor } from '../helpers/processes.js';
 import { makeReading } from '../helpers/readings.js';
 import { servers, testConfig, uniqueName } from '../helpers/servers.js';
-import { connectClient, kafkaEnv, publish, readTopic, topicCount } from './helpers.js';
+import { connectClient, kafkaEnv, publish, readTopic, testProducerClient, topicCount } from './helpers.js';
 
 const run = promisify(execFile);
 const cleanups: Array<() => Promise<void>> = [];
@@ -36,15 +35,8 @@ function externalConfig(env: Record<string, string>, group: string, clientId: st
   });
 }
 
-async function realSink(config: KotsConfig): Promise<KafkaReadingSink> {
-  const kafka = createKafka(config.kafka, silentLogger);
-  await ensureTopics(kafka, config.kafka);
-  const sink = await KafkaReadingSink.connect({
-    kafka,
-    weatherTopic: config.kafka.weatherTopic,
-    deadLetterTopic: config.kafka.deadLetterTopic,
-    logger: silentLogger,
-  });
+async function realSink(config: KotsConfig): Promise<ReadingSink> {
+  const { sink } = await connectKafkaSink({ ...config, kafka: { ...config.kafka, producerClient: testProducerClient() } }, silentLogger, '');
   cleanups.push(() => sink.close());
   return sink;
 }

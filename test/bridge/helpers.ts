@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startBridge, type BridgeHandle } from '../../bridge/index.js';
-import { KafkaReadingSink } from '../../bridge/kafka-sink.js';
+import { connectKafkaSink, type KafkaProducerSink, type ProducerClient } from '../../bridge/kafka-producer.js';
 import { hashCredential, writeRegistryFile, type RegistryInput } from '../../bridge/registry/index.js';
 import type { RegistrySource } from '../../bridge/registry/sources.js';
 import type { KotsConfig } from '../../core/config/index.js';
-import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { servers, testConfig, uniqueName } from '../helpers/servers.js';
 
@@ -46,10 +45,25 @@ export function kafkaEnv(brokers = servers.kafkaBrokers, suffix = uniqueName('b'
   };
 }
 
+/**
+ * The Kafka client the bridge tests produce with: in CI librdkafka (.ci/run builds it, so a
+ * missing build fails the tests, naming the install script), locally `auto` (librdkafka once
+ * scripts/bridge/install-librdkafka-client.sh has run, else kafkajs). KOTS_TEST_PRODUCER_CLIENT
+ * overrides it (kafkajs | librdkafka | auto). kafka-outage and producer-clients run both clients.
+ */
+export function testProducerClient(): ProducerClient | 'auto' {
+  const wanted = process.env.KOTS_TEST_PRODUCER_CLIENT ?? (process.env.CI ? 'librdkafka' : 'auto');
+  if (wanted !== 'auto' && wanted !== 'kafkajs' && wanted !== 'librdkafka')
+    throw new Error(`KOTS_TEST_PRODUCER_CLIENT: auto, kafkajs or librdkafka, not ${wanted}`);
+  return wanted;
+}
+
 export interface TestBridge {
   config: KotsConfig;
   bridge: BridgeHandle;
-  sink: KafkaReadingSink;
+  sink: KafkaProducerSink;
+  /** The client that produced (kafka.producerClient resolved). */
+  producerClient: ProducerClient;
   url: string;
   registryFile: string | undefined;
   close(): Promise<void>;
@@ -63,6 +77,7 @@ export async function startTestBridge(
     brokers?: string[];
     logger?: Logger;
     kafkaTimeouts?: boolean;
+    producerClient?: ProducerClient | 'auto';
   } = {},
 ): Promise<TestBridge> {
   let registryFile: string | undefined;
@@ -74,17 +89,17 @@ export async function startTestBridge(
     'bridge.port': 0,
     'bridge.registryReloadSeconds': 0.2,
     ...(registryFile ? { 'bridge.registryFile': registryFile } : {}),
+    'kafka.producerClient': options.producerClient ?? testProducerClient(),
     ...options.overrides,
   });
   const logger = options.logger ?? silentLogger;
-  const kafka = createKafka(config.kafka, logger);
-  await ensureTopics(kafka, config.kafka);
-  const sink = await KafkaReadingSink.connect({ kafka, weatherTopic: config.kafka.weatherTopic, deadLetterTopic: config.kafka.deadLetterTopic, logger });
+  const { sink, client: producerClient } = await connectKafkaSink(config, logger, '');
   const bridge = await startBridge({ config, sink, logger, ...(options.registrySource ? { registrySource: options.registrySource } : {}) });
   return {
     config,
     bridge,
     sink,
+    producerClient,
     url: `mqtt://127.0.0.1:${bridge.listeners.port}`,
     registryFile,
     async close() {
