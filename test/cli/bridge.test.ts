@@ -15,7 +15,7 @@ import { openLake } from '../../core/lake/index.js';
 import { silentLogger } from '../../core/log.js';
 import { KOTS_BIN } from '../helpers/processes.js';
 import { capturingLogger } from '../helpers/logs.js';
-import { testConfig } from '../helpers/servers.js';
+import { servers, testConfig } from '../helpers/servers.js';
 
 const run = promisify(execFile);
 
@@ -65,4 +65,25 @@ describe('kots bridge without a registry', () => {
       })(),
     ).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/^bridge\.registryFile: /) });
   });
+});
+
+describe('kots bridge producer client', () => {
+  it('with kafka.producerClient librdkafka and no build of it: exit 2 and one line naming the key and the install script', async () => {
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+      KOTS_KAFKA_PRODUCER_CLIENT: 'librdkafka',
+      KOTS_LIBRDKAFKA_CLIENT_DIR: join(tmpdir(), 'kots-no-librdkafka-here'),
+      KOTS_BRIDGE_PORT: '0',
+      KOTS_LOG_LEVEL: 'warn',
+    };
+    const failure = await run(process.execPath, [KOTS_BIN, 'bridge'], { env, timeout: 60_000 }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    const lines = failure!.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^kots: kafka\.producerClient is librdkafka but .*: run scripts\/bridge\/install-librdkafka-client\.sh/);
+  }, 90_000);
 });
