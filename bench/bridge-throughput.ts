@@ -8,7 +8,8 @@
  * For each broker:
  *  1. `connections` simulated devices connect (MQTT 3.1.1, anonymous; a light
  *     client built on mqtt-packet so the load generator stays small) and the
- *     broker's resident memory (VmRSS) is read before and after:
+ *     broker's resident memory (VmRSS) is read before and after, each once the
+ *     broker is idle (RSS steady for 3 s; no forced GC):
  *     (after - before) / connections = memory per connected device.
  *  2. `active` of them publish QoS 1 readings for `seconds`, each keeping
  *     `inflight` readings unacknowledged (a device waits for its PUBACK), so
@@ -32,7 +33,19 @@ import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { v7 as uuidv7 } from 'uuid';
 import { makeReading } from '../test/helpers/readings.js';
-import { benchArgs, bridgeEnv, cpuMs, histogramQuantile, kafkaCount, loadAverage, rssMb, sleep, startBridgeProcess, startMosquitto, stop } from './helpers.js';
+import {
+  benchArgs,
+  bridgeEnv,
+  cpuMs,
+  histogramQuantile,
+  kafkaCount,
+  loadAverage,
+  settledRssMb,
+  sleep,
+  startBridgeProcess,
+  startMosquitto,
+  stop,
+} from './helpers.js';
 
 const args = benchArgs();
 const CONNECTIONS = Number(args.get('connections') ?? 10_000);
@@ -200,13 +213,11 @@ interface BrokerRun {
 
 /** Connects CONNECTIONS devices, runs the closed loop, then (when `pacedRate` is known) the paced load. */
 async function measure(name: string, pid: number, port: number, delivered: () => Promise<number>, pacedRate: (ownMax: number) => number): Promise<BrokerRun> {
-  await sleep(1000);
-  const idleRssMb = rssMb(pid);
+  const idleRssMb = await settledRssMb(pid);
   const t0 = performance.now();
   const devices = await connectAll(port, CONNECTIONS, `bench-${name}-${randomUUID().slice(0, 6)}`);
   const connectSeconds = (performance.now() - t0) / 1000;
-  await sleep(3000);
-  const connectedRssMb = rssMb(pid);
+  const connectedRssMb = await settledRssMb(pid);
   process.stdout.write(`  ${name}: ${CONNECTIONS} connected in ${connectSeconds.toFixed(1)} s; running ${ACTIVE} devices for ${SECONDS} s...\n`);
   const cpuBefore = cpuMs(pid);
   const load = await runLoad(devices.slice(0, ACTIVE));

@@ -17,6 +17,21 @@ export function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
 }
+/**
+ * Resident memory once the process is idle: sampled every second until three samples in a row are within 1 %
+ * (at most `maxSeconds`), so a figure is never read in the middle of a burst (a scavenge, a late socket).
+ * Nothing forces a GC: the figure is what the process really holds.
+ */
+export async function settledRssMb(pid: number, maxSeconds = 20): Promise<number> {
+  const samples = [rssMb(pid)];
+  for (let i = 0; i < maxSeconds; i++) {
+    await sleep(1000);
+    samples.push(rssMb(pid));
+    const last = samples.slice(-3);
+    if (last.length === 3 && Math.max(...last) - Math.min(...last) <= 0.01 * Math.min(...last)) break;
+  }
+  return samples.at(-1)!;
+}
 export const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** `--name value` pairs of the command line. */
@@ -90,8 +105,12 @@ export async function bridgeEnv(extra: Record<string, string> = {}): Promise<Rec
 /** Starts the real `kots bridge` (as a device would meet it) and waits until /healthz answers. */
 export async function startBridgeProcess(env: Record<string, string>): Promise<BridgeProcess> {
   // KOTS_BENCH_PROFILE=<dir>: write a V8 CPU profile of the bridge there (open it in Chrome DevTools).
+  // KOTS_BENCH_BRIDGE_NODE_FLAGS='--max-semi-space-size=64': Node/V8 flags for the bridge, to compare runtime settings.
   const profile = process.env.KOTS_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.KOTS_BENCH_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, KOTS_BIN, 'bridge'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, ...(process.env.KOTS_BENCH_BRIDGE_NODE_FLAGS ?? '').split(' ').filter(Boolean), KOTS_BIN, 'bridge'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const metricsPort = Number(env.KOTS_BRIDGE_METRICS_PORT);
   await waitHttp(`http://127.0.0.1:${metricsPort}/healthz`);
   return { child, port: Number(env.KOTS_BRIDGE_PORT), metricsPort, weatherTopic: env.KOTS_KAFKA_WEATHER_TOPIC!, env };

@@ -14,6 +14,7 @@ import { errorMessage, KotsError } from '../core/errors.js';
 import { parseDeviceTopic } from '../core/topics.js';
 import { anonymousExposure, authenticate, CONNACK, describeIdentity, isLoopback, publishDenial, stillValid, subscribeDenial, type Identity } from './access.js';
 import { ReadingForwarder } from './forwarder.js';
+import { useLeanMqttPacket } from './mqtt-packet-lean.js';
 import { openListeners, type Listeners } from './listeners.js';
 import { startMetricsServer, type MetricsServer, type SinkHealth } from './metrics-server.js';
 import { BridgeMetrics } from './metrics.js';
@@ -58,6 +59,7 @@ export function sinkHealthOf(sink: ReadingSink): () => SinkHealth {
 }
 
 export async function startBridge({ config, sink, logger, registrySource, health }: BridgeOptions): Promise<BridgeHandle> {
+  useLeanMqttPacket();
   const metrics = new BridgeMetrics();
   const limits = config.bridge;
   const source = registrySource === undefined ? registrySourceFromConfig(config) : (registrySource ?? undefined);
@@ -93,8 +95,9 @@ export async function startBridge({ config, sink, logger, registrySource, health
     authenticate: (client, username, password, callback) => {
       authenticate(registry, client.id, username, password).then(
         (verdict) => {
+          const will = wills.get(client);
+          wills.delete(client); // needed only for this check
           if (verdict.ok) {
-            const will = wills.get(client);
             const willDenied = will && publishDenial(verdict.identity, will.topic, will.retain);
             // The registry may have changed while the password was being checked.
             if (!willDenied && stillValid(verdict.identity, registry)) {

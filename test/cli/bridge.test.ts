@@ -4,7 +4,7 @@
  * Mosquitto 2 treats non-local listeners.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,9 +13,12 @@ import { startBridge } from '../../bridge/index.js';
 import { InProcessBus } from '../../consumer/in-process-bus.js';
 import { openLake } from '../../core/lake/index.js';
 import { silentLogger } from '../../core/log.js';
-import { KOTS_BIN } from '../helpers/processes.js';
+import { missingFlags } from '../../cli/runtime-flags.js';
+import { BRIDGE_V8_FLAGS } from '../../cli/commands/bridge.js';
+import { KOTS_BIN, spawnKots, waitFor } from '../helpers/processes.js';
 import { capturingLogger } from '../helpers/logs.js';
-import { servers, testConfig } from '../helpers/servers.js';
+import { freePort } from '../helpers/own-servers.js';
+import { servers, testConfig, uniqueName } from '../helpers/servers.js';
 
 const run = promisify(execFile);
 
@@ -86,4 +89,39 @@ describe('kots bridge producer client', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^kots: kafka\.producerClient is librdkafka but .*: run scripts\/bridge\/install-librdkafka-client\.sh/);
   }, 90_000);
+});
+
+describe('kots bridge runtime', () => {
+  const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+
+  it('runs with a small young generation (re-executed once, same pid), unless the user chose the flag', async () => {
+    for (const nodeOptions of [undefined, '--max-semi-space-size=32']) {
+      const metricsPort = await freePort();
+      const suffix = uniqueName('rt');
+      const bridge = spawnKots(['bridge'], {
+        KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+        KOTS_KAFKA_WEATHER_TOPIC: `weather-${suffix}`,
+        KOTS_KAFKA_DEAD_LETTER_TOPIC: `weather.dlq-${suffix}`,
+        KOTS_KAFKA_EVENTS_TOPIC: `surreal-events-${suffix}`,
+        KOTS_BRIDGE_PORT: '0',
+        KOTS_BRIDGE_METRICS_PORT: String(metricsPort),
+        KOTS_LOG_LEVEL: 'warn',
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      });
+      try {
+        await waitFor('bridge /healthz', async () => (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).ok, 60_000);
+        const args = cmdline(bridge.child.pid!);
+        if (nodeOptions) expect(args.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual([]);
+        else expect(args).toContain(BRIDGE_V8_FLAGS[0]);
+        expect(args).toContain(KOTS_BIN);
+      } finally {
+        expect(await bridge.kill()).toBe(0);
+      }
+    }
+  });
+
+  it('knows a flag given with underscores or another value', () => {
+    expect(missingFlags(['--max-semi-space-size=16'], ['--max_semi_space_size=8'])).toEqual([]);
+    expect(missingFlags(['--max-semi-space-size=16'], ['--cpu-prof'])).toEqual(['--max-semi-space-size=16']);
+  });
 });
