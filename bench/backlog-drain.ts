@@ -29,7 +29,7 @@ import { KOTS_BIN } from '../test/helpers/processes.js';
 import { makeReading } from '../test/helpers/readings.js';
 import { freePort } from '../test/helpers/own-servers.js';
 import { readTopic } from '../test/bridge/helpers.js';
-import { benchArgs, bridgeEnv, KAFKA, kafkaCount, loadAverage, sleep, startBridgeProcess, startMosquitto, stop } from './helpers.js';
+import { benchArgs, bridgeEnv, bridgeProducerClient, KAFKA, kafkaCount, loadAverage, sleep, startBridgeProcess, startMosquitto, stop } from './helpers.js';
 
 const args = benchArgs();
 const BACKLOG = Number(args.get('backlog') ?? 10_000);
@@ -212,7 +212,7 @@ async function throughMosquitto(): Promise<DrainResult> {
 }
 
 const command = `npx tsx bench/backlog-drain.ts --backlog ${BACKLOG}`;
-process.stdout.write(`${command}\n(load average ${loadAverage()}; ${new Date().toISOString()})\n`);
+process.stdout.write(`${command}\n(bridge producer ${bridgeProducerClient()}; load average ${loadAverage()}; ${new Date().toISOString()})\n`);
 const runs = [await throughBridge(), await throughKotsUp(), await throughMosquitto()];
 process.stdout.write(`\n${command}\n(load average at the end ${loadAverage()} on ${cpus().length} cores; a shared machine: compare the rows of this run)\n`);
 process.stdout.write(

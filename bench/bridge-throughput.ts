@@ -36,6 +36,7 @@ import { makeReading } from '../test/helpers/readings.js';
 import {
   benchArgs,
   bridgeEnv,
+  bridgeProducerClient,
   cpuMs,
   histogramQuantile,
   kafkaCount,
@@ -283,13 +284,15 @@ async function benchMosquitto(): Promise<BrokerRun> {
 }
 
 const command = `npx tsx bench/bridge-throughput.ts --connections ${CONNECTIONS} --active ${ACTIVE} --seconds ${SECONDS} --inflight ${INFLIGHT} --paced ${PACED}`;
-process.stdout.write(`${command}\n(ulimit -n ${process.env.ULIMIT_N ?? '?'}; load average ${loadAverage()}; ${new Date().toISOString()})\n`);
+process.stdout.write(
+  `${command}\n(ulimit -n ${process.env.ULIMIT_N ?? '?'}; bridge producer ${bridgeProducerClient()}; load average ${loadAverage()}; ${new Date().toISOString()})\n`,
+);
 // Mosquitto first: its maximum rate sets the paced load of both brokers (PACED x that rate).
 const mosquitto = await benchMosquitto();
 const bridge = await benchBridge(mosquitto.load.ratePerSecond * PACED);
 const runs = [bridge, mosquitto];
 process.stdout.write(
-  `\n${command}\n(load average at the end ${loadAverage()} on ${(await import('node:os')).cpus().length} cores; a shared machine: compare the two rows of this run, not runs of different times)\n`,
+  `\n${command}\n(bridge producer ${bridgeProducerClient()}; load average at the end ${loadAverage()} on ${(await import('node:os')).cpus().length} cores; a shared machine: compare the two rows of this run, not runs of different times)\n`,
 );
 process.stdout.write(
   `| broker | connections | RSS idle | RSS connected | per device | connect time | QoS 1 readings/s (${ACTIVE} devices, ${INFLIGHT} in flight each) | PUBACK p50 / p90 / p99 / max ms | broker CPU ms / 1,000 readings | paced at ${PACED} x Mosquitto's max: readings/s, PUBACK p50 / p99 ms | PUBACKed | delivered | lost |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`,

@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { chooseProducerClient } from '../bridge/kafka-producer.js';
+import { kafkaSection } from '../core/config/kafka.js';
 import { KOTS_BIN } from '../test/helpers/processes.js';
 import { freePort } from '../test/helpers/own-servers.js';
 
@@ -32,6 +34,8 @@ export async function settledRssMb(pid: number, maxSeconds = 20): Promise<number
   }
   return samples.at(-1)!;
 }
+/** The Kafka client a `kots bridge` child started by these benches produces with (KOTS_KAFKA_PRODUCER_CLIENT, default auto). */
+export const bridgeProducerClient = () => chooseProducerClient(kafkaSection.parse({ producerClient: process.env.KOTS_KAFKA_PRODUCER_CLIENT ?? 'auto' }));
 export const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** `--name value` pairs of the command line. */
