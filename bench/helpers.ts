@@ -12,6 +12,9 @@ import { freePort } from '../test/helpers/own-servers.js';
 export const KAFKA = (process.env.KOTS_TEST_KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 if (KAFKA.length === 0) throw new Error('KOTS_TEST_KAFKA_BROKERS is not set: source scripts/servers/env.sh');
 
+/** The city keys the Kafka benches spread their records over. */
+export const BENCH_CITIES = ['takamatsu', 'cairo', 'kochi', 'oslo', 'lima', 'perth', 'quito', 'sapporo'];
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 /** CPU time (user + system, ms) a process has used so far, from /proc (all its threads). */

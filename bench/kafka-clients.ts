@@ -25,13 +25,12 @@ import { kafkaSection } from '../core/config/kafka.js';
 import { LIBRDKAFKA_CLIENT_VERSION, librdkafkaClientDir, loadLibrdkafkaClient } from '../core/librdkafka-client.js';
 import { silentLogger } from '../core/log.js';
 import { makeReading } from '../test/helpers/readings.js';
-import { benchArgs, KAFKA, kafkaAdmin, loadAverage } from './helpers.js';
+import { BENCH_CITIES as CITIES, benchArgs, KAFKA, kafkaAdmin, loadAverage } from './helpers.js';
 
 const args = benchArgs();
 const RECORDS = Number(args.get('records') ?? 50_000);
 const BATCH = Number(args.get('batch') ?? 500);
 const CONCURRENCY = Number(args.get('concurrency') ?? 1);
-const CITIES = ['takamatsu', 'cairo', 'kochi', 'oslo', 'lima', 'perth', 'quito', 'sapporo'];
 
 interface Outgoing {
   key: string;

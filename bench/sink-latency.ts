@@ -16,12 +16,11 @@ import { kafkaSection } from '../core/config/kafka.js';
 import { librdkafkaClientInstalled } from '../core/librdkafka-client.js';
 import { silentLogger } from '../core/log.js';
 import { makeReading } from '../test/helpers/readings.js';
-import { benchArgs, KAFKA, loadAverage, sleep } from './helpers.js';
+import { BENCH_CITIES as CITIES, benchArgs, KAFKA, loadAverage, sleep } from './helpers.js';
 
 const args = benchArgs();
 const RATE = Number(args.get('rate') ?? 20_000);
 const SECONDS = Number(args.get('seconds') ?? 10);
-const CITIES = ['takamatsu', 'cairo', 'kochi', 'oslo', 'lima', 'perth', 'quito', 'sapporo'];
 
 interface Result {
   client: ProducerClient;

@@ -22,16 +22,21 @@ import { servers, testConfig, uniqueName } from '../helpers/servers.js';
 
 const run = promisify(execFile);
 
+/** Runs `kots bridge` expecting it to refuse to start: its exit code and stderr lines. */
+async function refusedBridge(env: NodeJS.ProcessEnv, timeout: number): Promise<{ code: number | undefined; lines: string[] }> {
+  const failure = await run(process.execPath, [KOTS_BIN, 'bridge'], { env, timeout }).then(
+    () => undefined,
+    (error: { code: number; stderr: string }) => error,
+  );
+  return { code: failure?.code, lines: failure?.stderr.trim().split('\n') ?? [] };
+}
+
 describe('kots bridge without a registry', () => {
   it('refuses to start on 0.0.0.0: exit 2 and one line naming bridge.registryFile, before reaching for Kafka', async () => {
     // Port 1 of loopback has no Kafka: the refusal must come first.
     const env = { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', KOTS_BRIDGE_HOST: '0.0.0.0', KOTS_BRIDGE_PORT: '0', KOTS_LOG_LEVEL: 'warn' };
-    const failure = await run(process.execPath, [KOTS_BIN, 'bridge'], { env, timeout: 30_000 }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(failure?.code).toBe(2);
-    const lines = failure!.stderr.trim().split('\n');
+    const { code, lines } = await refusedBridge(env, 30_000);
+    expect(code).toBe(2);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^kots: bridge\.registryFile: .*0\.0\.0\.0.*bridge\.allowAnonymous: true$/);
   });
@@ -80,12 +85,8 @@ describe('kots bridge producer client', () => {
       KOTS_BRIDGE_PORT: '0',
       KOTS_LOG_LEVEL: 'warn',
     };
-    const failure = await run(process.execPath, [KOTS_BIN, 'bridge'], { env, timeout: 60_000 }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(failure?.code).toBe(2);
-    const lines = failure!.stderr.trim().split('\n');
+    const { code, lines } = await refusedBridge(env, 60_000);
+    expect(code).toBe(2);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^kots: kafka\.producerClient is librdkafka but .*: run scripts\/bridge\/install-librdkafka-client\.sh/);
   }, 90_000);
