@@ -1,12 +1,12 @@
 /**
- * `kots bridge`: the fleet's MQTT front door (aedes embedded, MQTT 3.1.1 and 5).
+ * `kots bridge`: the fleet's MQTT front door (its own MQTT server, ./mqtt-server.ts, MQTT 3.1.1 and 5).
  * Devices log in against the registry, may touch only their own topics, and
  * their readings under kots/v1/<city>/<device>/weather are validated and handed
  * to the sink; the device's PUBACK is written only when the sink says the
- * reading is durable (aedes sends the PUBACK after authorizePublish calls back,
+ * reading is durable (the server sends the PUBACK after authorizePublish calls back,
  * see docs/design.md, "Facts behind our choices"). The external-broker variant is in ./external.ts.
  */
-import { Aedes, type Client } from 'aedes';
+import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import type { ReadingSink } from '../core/bus.js';
 import type { KotsConfig } from '../core/config/index.js';
@@ -14,7 +14,7 @@ import { errorMessage, KotsError } from '../core/errors.js';
 import { parseDeviceTopic } from '../core/topics.js';
 import { anonymousExposure, authenticate, CONNACK, describeIdentity, isLoopback, publishDenial, stillValid, subscribeDenial, type Identity } from './access.js';
 import { ReadingForwarder } from './forwarder.js';
-import { useLeanMqttPacket } from './mqtt-packet-lean.js';
+import { type Client, MqttServer } from './mqtt-server.js';
 import { openListeners, type Listeners } from './listeners.js';
 import { startMetricsServer, type MetricsServer, type SinkHealth } from './metrics-server.js';
 import { BridgeMetrics } from './metrics.js';
@@ -32,6 +32,9 @@ export interface BridgeOptions {
 }
 
 export interface BridgeHandle {
+  /** The device connections (connected clients by id: `server.clients`). */
+  readonly server: MqttServer;
+  /** Retained messages and subscriptions, in-process (the dashboard of `kots up` follows the fleet here). */
   readonly broker: Aedes;
   readonly listeners: Listeners;
   readonly metrics: BridgeMetrics;
@@ -59,7 +62,6 @@ export function sinkHealthOf(sink: ReadingSink): () => SinkHealth {
 }
 
 export async function startBridge({ config, sink, logger, registrySource, health }: BridgeOptions): Promise<BridgeHandle> {
-  useLeanMqttPacket();
   const metrics = new BridgeMetrics();
   const limits = config.bridge;
   const source = registrySource === undefined ? registrySourceFromConfig(config) : (registrySource ?? undefined);
@@ -78,8 +80,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
     client.disconnect({ reasonCode }, then);
   };
 
-  const broker = await Aedes.createBroker({
-    id: 'kots-bridge',
+  const broker = await MqttServer.create({
     // An oversized frame is refused while it is parsed, before its payload is buffered (room for the topic and properties).
     maximumPacketSize: limits.maxPayloadBytes + 1024,
     receiveMaximum: limits.receiveMaximum,
@@ -194,7 +195,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
     if (state) rates.park(rateKey(state.identity), state.bucket);
     clients.delete(client);
   });
-  // aedes drops a frame over maximumPacketSize itself (before authorizePublish sees it): count and log it here.
+  // The server drops a frame over maximumPacketSize itself (before authorizePublish sees it): count and log it here.
   const onClientError = (client: Client, error: Error & { size?: number }) => {
     if (error.message === 'packet too large') {
       metrics.refused('payload_too_large');
@@ -246,7 +247,8 @@ export async function startBridge({ config, sink, logger, registrySource, health
   logger.info({ port: listeners.port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort, metricsPort: metricsServer?.port }, 'bridge listening');
 
   return {
-    broker,
+    server: broker,
+    broker: broker.router,
     listeners,
     metrics,
     metricsServer,
@@ -255,7 +257,7 @@ export async function startBridge({ config, sink, logger, registrySource, health
       source?.close();
       rates.close();
       await metricsServer?.close();
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.closeAll(() => resolve()));
       await listeners.close();
     },
   };

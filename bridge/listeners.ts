@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import type { Aedes } from 'aedes';
+import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { KotsConfig } from '../core/config/index.js';
 import { KotsError } from '../core/errors.js';
@@ -44,13 +44,13 @@ function closeServer(server: NetServer | HttpServer): Promise<void> {
 
 /** `onRefused` hears of each socket dropped because `maxConnections` sockets are already open on that door. */
 export async function openListeners(
-  broker: Aedes,
+  broker: { handle: (stream: Duplex) => void },
   config: KotsConfig['bridge'],
   maxConnections: number,
   onRefused: () => void = () => undefined,
 ): Promise<Listeners> {
   const servers: Array<NetServer | HttpServer> = [];
-  const tcp = createNetServer(broker.handle);
+  const tcp = createNetServer((socket) => broker.handle(socket));
   tcp.maxConnections = maxConnections;
   tcp.on('drop', onRefused);
   servers.push(tcp);
@@ -63,7 +63,7 @@ export async function openListeners(
   if (config.tlsPort !== undefined) {
     if (!config.tlsCertFile || !config.tlsKeyFile)
       throw new KotsError('CONFIG_INVALID', 'bridge.tlsPort is set: set bridge.tlsCertFile and bridge.tlsKeyFile too');
-    const tls = createTlsServer({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, broker.handle);
+    const tls = createTlsServer({ cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, (socket) => broker.handle(socket));
     tls.maxConnections = maxConnections;
     tls.on('drop', onRefused);
     servers.push(tls);
@@ -72,7 +72,7 @@ export async function openListeners(
   if (config.wsPort !== undefined) {
     const http = createHttpServer();
     const wss = new WebSocketServer({ server: http });
-    wss.on('connection', (socket, request) => broker.handle(createWebSocketStream(socket), request));
+    wss.on('connection', (socket) => broker.handle(createWebSocketStream(socket)));
     servers.push(http);
     result.wsPort = await listen(http, config.wsPort, config.host, 'bridge.wsPort');
   }

@@ -17,7 +17,7 @@ export function registerBridgeCommand(program: Command): void {
   program
     .command('bridge')
     .description(
-      'run the MQTT bridge: devices publish readings (embedded aedes, or an external broker with bridge.externalBrokerUrl), the bridge validates them and produces them to Kafka',
+      'run the MQTT bridge: devices publish readings (its own MQTT server, or an external broker with bridge.externalBrokerUrl), the bridge validates them and produces them to Kafka',
     )
     .addHelpText('after', examples('KAFKA_BROKERS=localhost:9092 kots bridge', 'kots --config config/central.yaml bridge'))
     .action(async (_opts, command: Command) => {

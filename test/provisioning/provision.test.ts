@@ -46,9 +46,9 @@ function runAgent(bundleDir: string, spoolDir: string): ChildProcess {
   return child;
 }
 
-/** Is a client with this id connected to the bridge's aedes right now? (aedes keeps them by id; its types do not say so.) */
+/** Is a client with this id connected to the bridge right now? */
 function connected(bridge: BridgeHandle, clientId: string): unknown {
-  return (bridge.broker as unknown as { clients: Record<string, unknown> }).clients[clientId];
+  return bridge.server.clients.get(clientId);
 }
 
 async function tryConnect(port: number, username: string, password: string): Promise<'connected' | string> {
