@@ -57,8 +57,10 @@ const REASON = { sessionTakenOver: 0x8e, packetTooLarge: 0x95, qosNotSupported: 
 /** A connection that has not sent CONNECT by then is dropped (aedes: connectTimeout). */
 const CONNECT_TIMEOUT_MS = 30_000;
 const SWEEP_MS = 1000;
+/** Packets a client may send before its CONNACK (aedes: queueLimit 42). */
+const QUEUE_LIMIT = 42;
 
-const enum State {
+enum State {
   New = 0,
   Connecting = 1,
   Connected = 2,
@@ -97,6 +99,8 @@ export class Client {
   /** Router subscriptions (filter -> deliver function); only clients that subscribe have one. */
   subscriptions: Map<string, (packet: AedesPublishPacket, done: () => void) => void> | null = null;
   nextMessageId = 1;
+  /** Packets that arrived between CONNECT and CONNACK. */
+  queued: Packet[] | null = null;
 
   constructor(
     readonly server: MqttServer,
@@ -106,7 +110,10 @@ export class Client {
 
   /** Closes the connection; a v5 client first gets DISCONNECT with the reason. */
   disconnect(options: { reasonCode?: number } = {}, done: () => void = () => undefined): void {
-    if (this.closed) return done();
+    if (this.closed) {
+      done();
+      return;
+    }
     if (this.version === 5 && this.state === State.Connected && options.reasonCode !== undefined)
       this.write({ cmd: 'disconnect', reasonCode: options.reasonCode });
     // Not the client's own DISCONNECT, so its will is published (as aedes does).
@@ -204,30 +211,47 @@ export class MqttServer extends EventEmitter {
   onPacket(client: Client, packet: Packet): void {
     client.lastSeen = performance.now();
     if (client.state === State.New) {
-      if (packet.cmd !== 'connect') return this.close(client, false);
-      return this.onConnect(client, packet);
+      if (packet.cmd !== 'connect') {
+        this.close(client, false);
+        return;
+      }
+      this.onConnect(client, packet);
+      return;
     }
-    if (client.state !== State.Connected) return; // packets after CONNECT, before CONNACK: aedes queues them; clients wait for CONNACK
+    if (client.state === State.Connecting) {
+      // Sent right behind CONNECT, before our CONNACK (allowed): handled once the client is in.
+      client.queued ??= [];
+      if (client.queued.length < QUEUE_LIMIT) client.queued.push(packet);
+      else this.close(client, false);
+      return;
+    }
+    if (client.state !== State.Connected) return;
     switch (packet.cmd) {
       case 'publish':
-        return this.onPublish(client, packet);
+        this.onPublish(client, packet);
+        return;
       case 'puback':
         return; // QoS 1 deliveries to subscribers are not re-sent (clean sessions), so nothing to track
       case 'subscribe':
-        return this.onSubscribe(client, packet);
+        this.onSubscribe(client, packet);
+        return;
       case 'unsubscribe':
-        return this.onUnsubscribe(client, packet);
+        this.onUnsubscribe(client, packet);
+        return;
       case 'pingreq':
         client.write({ cmd: 'pingresp' });
         return;
       case 'disconnect':
         // v5 reason 0x04: "disconnect with will message"
-        return this.close(client, packet.reasonCode === 0x04);
+        this.close(client, packet.reasonCode === 0x04);
+        return;
       case 'connect':
-        return this.close(client, true); // a second CONNECT is a protocol error [MQTT-3.1.0-2]
+        this.close(client, true); // a second CONNECT is a protocol error [MQTT-3.1.0-2]
+        return;
       default:
         if (client.version === 5) client.write({ cmd: 'disconnect', reasonCode: REASON.protocolError });
-        return this.close(client, true);
+        this.close(client, true);
+        return;
     }
   }
 
@@ -237,10 +261,14 @@ export class MqttServer extends EventEmitter {
     if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4 && packet.protocolVersion !== 5) {
       client.version = 4;
       client.write({ cmd: 'connack', returnCode: 1, sessionPresent: false });
-      return this.close(client, false);
+      this.close(client, false);
+      return;
     }
     if (!packet.clientId) {
-      if (!packet.clean) return this.refuse(client, 2);
+      if (!packet.clean) {
+        this.refuse(client, 2);
+        return;
+      }
       packet.clientId = `kots-${randomUUID()}`;
     }
     client.id = packet.clientId;
@@ -268,6 +296,9 @@ export class MqttServer extends EventEmitter {
         );
         client.announced = true;
         this.emit('client', client);
+        const queued = client.queued;
+        client.queued = null;
+        for (const early of queued ?? []) if (!client.closed) this.onPacket(client, early);
       });
     });
   }
@@ -285,11 +316,13 @@ export class MqttServer extends EventEmitter {
     const topic = packet.topic;
     if (packet.qos === 2) {
       if (client.version === 5) client.write({ cmd: 'disconnect', reasonCode: REASON.qosNotSupported });
-      return this.close(client, true);
+      this.close(client, true);
+      return;
     }
     if (topic.length === 0 || topic.includes('#') || topic.includes('+')) {
       this.emit('clientError', client, new Error(`invalid publish topic "${topic.slice(0, 80)}"`));
-      return this.close(client, true);
+      this.close(client, true);
+      return;
     }
     client.inFlight++;
     if (client.inFlight >= this.hooks.receiveMaximum && !client.paused) {
@@ -309,7 +342,7 @@ export class MqttServer extends EventEmitter {
         if (packet.qos === 1) client.write({ cmd: 'puback', messageId: packet.messageId, reasonCode: 0x87 });
         return;
       }
-      if (packet.qos === 1) this.queueAck(client, packet.messageId!);
+      if (packet.qos === 1 && packet.messageId !== undefined) this.queueAck(client, packet.messageId);
       this.router.publish(packet, () => undefined);
     });
   }
@@ -331,14 +364,14 @@ export class MqttServer extends EventEmitter {
     const queue = this.ackQueue;
     this.ackQueue = [];
     for (const client of queue) {
-      const ids = client.pendingAcks!;
+      const ids = client.pendingAcks;
       client.pendingAcks = null;
-      if (client.closed || client.conn.destroyed) continue;
+      if (ids === null || client.closed || client.conn.destroyed) continue;
       // PUBACK without reason code or properties is 4 bytes in 3.1.1 and 5 alike: 0x40 0x02 <id>.
       const bytes = Buffer.allocUnsafe(4 * ids.length);
       for (let i = 0; i < ids.length; i++) {
         const at = 4 * i;
-        const id = ids[i]!;
+        const id = ids[i] ?? 0;
         bytes[at] = 0x40;
         bytes[at + 1] = 0x02;
         bytes[at + 2] = id >> 8;
@@ -403,7 +436,7 @@ export class MqttServer extends EventEmitter {
     for (const filter of packet.unsubscriptions) {
       const deliver = client.subscriptions?.get(filter);
       if (deliver) {
-        client.subscriptions!.delete(filter);
+        client.subscriptions?.delete(filter);
         this.router.unsubscribe(filter, deliver, () => undefined);
       }
     }

@@ -140,6 +140,30 @@ describe('the bridge MQTT server', () => {
     expect(after).toBeLessThan(4000);
   });
 
+  it('handles packets a client sends right behind its CONNECT, before the CONNACK', async () => {
+    const raw = new Raw(t.bridge.listeners.port, 4);
+    raw.socket.write(
+      Buffer.concat([
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          clientId: 'srv-b',
+          keepalive: 30,
+          username: 'srv-b',
+          password: Buffer.from('secret-of-srv-b'),
+        }),
+        mqttPacket.generate({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: deviceTopic('takamatsu', 'srv-b', 'config'), qos: 1 }] }),
+        mqttPacket.generate({ cmd: 'pingreq' }),
+      ]),
+    );
+    expect(await raw.next('suback')).toMatchObject({ messageId: 3, granted: [1] });
+    await raw.next('pingresp');
+    expect(raw.packets.map((p) => p.cmd)).toEqual(['connack', 'suback', 'pingresp']);
+    raw.socket.destroy();
+  });
+
   it('refuses QoS 2 (v5: DISCONNECT 0x9B) and counts Receive Maximum in the v5 CONNACK', async () => {
     const raw = new Raw(t.bridge.listeners.port, 5);
     raw.send(
