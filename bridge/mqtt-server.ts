@@ -123,7 +123,16 @@ export class Client {
 
   write(packet: Packet): void {
     if (this.closed || this.conn.destroyed) return;
-    this.conn.write(mqttPacket.generate(packet, { protocolVersion: this.version }));
+    let bytes: Buffer;
+    try {
+      bytes = mqttPacket.generate(packet, { protocolVersion: this.version });
+    } catch (error) {
+      // A packet mqtt-packet cannot encode (e.g. a topic a v3 client cannot receive): that client goes, the server stays.
+      this.server.emit('clientError', this, error as Error);
+      this.server.close(this, true);
+      return;
+    }
+    this.conn.write(bytes);
   }
 }
 

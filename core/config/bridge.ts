@@ -69,7 +69,7 @@ export const bridgeSection = z
       .string()
       .regex(/^(mqtts?|wss?|tcp|ssl):\/\/.+/, 'expected a URL such as mqtt://host:1883')
       .optional()
-      .describe('Subscribe to this existing broker (MQTT 5, shared subscription) instead of embedding aedes.'),
+      .describe('Subscribe to this existing broker (MQTT 5, shared subscription) instead of running its own MQTT server.'),
     externalUsername: z.string().optional().describe('Username of the bridge on the external broker.'),
     externalPassword: secret.optional().describe('Password of the bridge on the external broker.'),
     externalConnections: z
