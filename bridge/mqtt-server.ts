@@ -57,6 +57,13 @@ const REASON = { sessionTakenOver: 0x8e, packetTooLarge: 0x95, qosNotSupported: 
 /** A connection that has not sent CONNECT by then is dropped (aedes: connectTimeout). */
 const CONNECT_TIMEOUT_MS = 30_000;
 const SWEEP_MS = 1000;
+/**
+ * Publishes the whole server holds waiting for Kafka before it stops reading clients (each client's
+ * own bound is receiveMaximum). Under a load beyond what Kafka takes, readings then wait in the
+ * clients and in TCP buffers, not in the bridge's memory; 10,000 is far more than needed to keep
+ * Kafka busy (about rate x round trip: 13,000/s x 0.1 s).
+ */
+const MAX_IN_FLIGHT = 10_000;
 /** Packets a client may send before its CONNACK (aedes: queueLimit 42). */
 const QUEUE_LIMIT = 42;
 
@@ -142,6 +149,9 @@ export class MqttServer extends EventEmitter {
   private readonly all = new Set<Client>();
   private readonly sweeper: NodeJS.Timeout;
   private ackQueue: Client[] = [];
+  /** Publishes of all clients waiting for authorizePublish (i.e. for Kafka), and the clients not read meanwhile. */
+  private inFlight = 0;
+  private readonly held = new Set<Client>();
   private flushScheduled = false;
   private closing = false;
 
@@ -191,6 +201,7 @@ export class MqttServer extends EventEmitter {
     const wasConnected = client.state === State.Connected;
     client.state = State.Closed;
     this.all.delete(client);
+    this.held.delete(client);
     client.parser.removeAllListeners();
     client.parser.on('error', () => undefined);
     if (client.subscriptions) {
@@ -334,16 +345,13 @@ export class MqttServer extends EventEmitter {
       return;
     }
     client.inFlight++;
-    if (client.inFlight >= this.hooks.receiveMaximum && !client.paused) {
-      client.paused = true;
-      client.conn.pause();
-    }
+    this.inFlight++;
+    if (!client.paused && (client.inFlight >= this.hooks.receiveMaximum || this.inFlight >= MAX_IN_FLIGHT)) this.pause(client);
     this.hooks.authorizePublish(client, packet, (error) => {
       client.inFlight--;
-      if (client.paused && client.inFlight < this.hooks.receiveMaximum && !client.closed) {
-        client.paused = false;
-        client.conn.resume();
-      }
+      this.inFlight--;
+      this.maybeResume(client);
+      if (this.held.size > 0 && this.inFlight <= MAX_IN_FLIGHT / 2) for (const other of this.held) this.maybeResume(other);
       if (client.closed) return;
       if (error) {
         this.emit('clientError', client, error);
@@ -354,6 +362,20 @@ export class MqttServer extends EventEmitter {
       if (packet.qos === 1 && packet.messageId !== undefined) this.queueAck(client, packet.messageId);
       this.router.publish(packet, () => undefined);
     });
+  }
+
+  /** Stops reading a client: it has receiveMaximum publishes waiting, or the whole server has MAX_IN_FLIGHT. */
+  private pause(client: Client): void {
+    client.paused = true;
+    this.held.add(client);
+    client.conn.pause();
+  }
+
+  private maybeResume(client: Client): void {
+    if (!client.paused || client.inFlight >= this.hooks.receiveMaximum || this.inFlight >= MAX_IN_FLIGHT) return;
+    client.paused = false;
+    this.held.delete(client);
+    if (!client.closed) client.conn.resume();
   }
 
   /** PUBACKs of a turn go out together: one write per client instead of one per reading. */
