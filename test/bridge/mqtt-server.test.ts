@@ -26,6 +26,18 @@ afterAll(async () => t?.close());
 const login = (id: string, protocolVersion: 4 | 5 = 4, extra: Record<string, unknown> = {}) =>
   connectClient(t.url, { clientId: id, username: id, password: `secret-of-${id}`, protocolVersion, ...extra });
 
+/** CONNECT of a registered device with its secret. */
+const connectPacket = (id: string, protocolVersion: 4 | 5, keepalive: number): mqttPacket.IConnectPacket => ({
+  cmd: 'connect',
+  protocolId: 'MQTT',
+  protocolVersion,
+  clean: true,
+  clientId: id,
+  keepalive,
+  username: id,
+  password: Buffer.from(`secret-of-${id}`),
+});
+
 /** A raw MQTT connection that records every packet the bridge sends and every chunk it arrives in. */
 class Raw {
   readonly socket: Socket;
@@ -122,16 +134,7 @@ describe('the bridge MQTT server', () => {
 
   it('closes a connection silent for 1.5 x its keep-alive', async () => {
     const raw = new Raw(t.bridge.listeners.port, 4);
-    raw.send({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: true,
-      clientId: 'srv-b',
-      keepalive: 1,
-      username: 'srv-b',
-      password: Buffer.from('secret-of-srv-b'),
-    });
+    raw.send(connectPacket('srv-b', 4, 1));
     expect(await raw.next('connack')).toMatchObject({ returnCode: 0 });
     const started = performance.now();
     await raw.closed;
@@ -144,16 +147,7 @@ describe('the bridge MQTT server', () => {
     const raw = new Raw(t.bridge.listeners.port, 4);
     raw.socket.write(
       Buffer.concat([
-        mqttPacket.generate({
-          cmd: 'connect',
-          protocolId: 'MQTT',
-          protocolVersion: 4,
-          clean: true,
-          clientId: 'srv-b',
-          keepalive: 30,
-          username: 'srv-b',
-          password: Buffer.from('secret-of-srv-b'),
-        }),
+        mqttPacket.generate(connectPacket('srv-b', 4, 30)),
         mqttPacket.generate({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: deviceTopic('takamatsu', 'srv-b', 'config'), qos: 1 }] }),
         mqttPacket.generate({ cmd: 'pingreq' }),
       ]),
@@ -166,19 +160,7 @@ describe('the bridge MQTT server', () => {
 
   it('refuses QoS 2 (v5: DISCONNECT 0x9B) and counts Receive Maximum in the v5 CONNACK', async () => {
     const raw = new Raw(t.bridge.listeners.port, 5);
-    raw.send(
-      {
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: 5,
-        clean: true,
-        clientId: 'srv-a',
-        keepalive: 30,
-        username: 'srv-a',
-        password: Buffer.from('secret-of-srv-a'),
-      },
-      5,
-    );
+    raw.send(connectPacket('srv-a', 5, 30), 5);
     const connack = (await raw.next('connack')) as mqttPacket.IConnackPacket;
     expect(connack.reasonCode).toBe(0);
     expect(connack.properties?.receiveMaximum).toBe(t.config.bridge.receiveMaximum);
@@ -193,16 +175,7 @@ describe('the bridge MQTT server', () => {
 
   it('answers the PUBACKs that become due together in one write, and only after Kafka has the readings', async () => {
     const raw = new Raw(t.bridge.listeners.port, 4);
-    raw.send({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: true,
-      clientId: 'srv-b',
-      keepalive: 30,
-      username: 'srv-b',
-      password: Buffer.from('secret-of-srv-b'),
-    });
+    raw.send(connectPacket('srv-b', 4, 30));
     await raw.next('connack');
     const chunksBefore = raw.chunks;
     const topic = deviceTopic('takamatsu', 'srv-b', 'weather');
