@@ -3,9 +3,10 @@
  * deterministic names (topic, partition, first and last offset of the group).
  * The batch is encoded in one DuckDB pass; the uploads overlap.
  */
-import { type Lake, rawObjectKey, type WeatherRow } from '../core/lake/index.js';
-import { WeatherColumns, type ParquetEncoder } from '../core/lake/parquet.js';
+import { type EventLabel, type Lake, type RecordPosition, rawObjectKey } from '../core/lake/index.js';
+import { type ParquetEncoder, ReadingLines } from '../core/lake/parquet.js';
 import { KotsError } from '../core/errors.js';
+import type { Reading } from '../core/reading.js';
 
 const UPLOAD_CONCURRENCY = 8;
 
@@ -16,19 +17,27 @@ interface GroupRange {
   rows: number;
 }
 
-/** The rows of one partition batch, gathered column by column as they arrive, with each (date, city)'s offsets. */
+/** A reading to write: the text it was parsed from, the parsed reading, where it was read and its event. */
+export interface LakeEntry {
+  text: string;
+  reading: Reading;
+  position: RecordPosition;
+  event: EventLabel;
+}
+
+/** The readings of one partition batch, kept as the lines DuckDB reads, with each (date, city)'s offsets. */
 export class LakeBatch {
-  readonly columns = new WeatherColumns();
+  readonly lines = new ReadingLines();
   private readonly groups = new Map<string, GroupRange>();
 
   get length(): number {
-    return this.columns.length;
+    return this.lines.length;
   }
 
-  add(row: WeatherRow): void {
-    const date = this.columns.push(row);
-    const city = row.city_slug as string;
-    const offset = row.kafka_offset as bigint;
+  add({ text, reading, position, event }: LakeEntry): void {
+    const date = this.lines.add(text, reading, position, event);
+    const city = reading.city.slug;
+    const offset = position.offset;
     const key = `${date}/${city}`;
     const range = this.groups.get(key);
     if (!range) this.groups.set(key, { city, firstOffset: offset, lastOffset: offset, rows: 1 });
@@ -50,9 +59,9 @@ export class LakeBatch {
     return out;
   }
 
-  static of(rows: readonly WeatherRow[]): LakeBatch {
+  static of(entries: readonly LakeEntry[]): LakeBatch {
     const batch = new LakeBatch();
-    for (const row of rows) batch.add(row);
+    for (const entry of entries) batch.add(entry);
     return batch;
   }
 }
@@ -63,10 +72,10 @@ export interface RawObject {
 }
 
 /** Encodes a partition batch into its lake objects (one per date and city), named by their offsets. */
-export async function encodeBatch(encoder: ParquetEncoder, topic: string, partition: number, rows: readonly WeatherRow[] | LakeBatch): Promise<RawObject[]> {
-  const batch = rows instanceof LakeBatch ? rows : LakeBatch.of(rows);
+export async function encodeBatch(encoder: ParquetEncoder, topic: string, partition: number, entries: readonly LakeEntry[] | LakeBatch): Promise<RawObject[]> {
+  const batch = entries instanceof LakeBatch ? entries : LakeBatch.of(entries);
   if (batch.length === 0) return [];
-  const files = await encoder.encodeByDateAndCity(batch.columns);
+  const files = await encoder.encodeByDateAndCity(batch.lines, topic, partition);
   return files.map(({ date, city, body }) => {
     const range = batch.range(date, city);
     if (!range) throw new KotsError('LAKE_INCONSISTENT', `the encoder wrote ${date}/${city}, which is not in the batch`);
@@ -87,7 +96,7 @@ export async function writeBatchToLake(
   encoder: ParquetEncoder,
   topic: string,
   partition: number,
-  rows: readonly WeatherRow[] | LakeBatch,
+  entries: readonly LakeEntry[] | LakeBatch,
 ): Promise<string[]> {
-  return putObjects(lake, await encodeBatch(encoder, topic, partition, rows));
+  return putObjects(lake, await encodeBatch(encoder, topic, partition, entries));
 }

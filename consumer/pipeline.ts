@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { BusRecord } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
-import { flattenReading, NO_EVENT, type Lake, type WeatherRow } from '../core/lake/index.js';
+import { NO_EVENT, type Lake } from '../core/lake/index.js';
 import { ParquetEncoder } from '../core/lake/parquet.js';
 import { parseReading, type Reading } from '../core/reading.js';
 import { retryUntilDone } from '../core/retry.js';
@@ -134,11 +134,12 @@ export class WeatherPipeline {
       const batch = state.batch;
       batch.lastOffset = record.offset;
       const detected = detectEvent(verdict.reading, this.rules);
-      const row = flattenReading(verdict.reading, record, detected ?? NO_EVENT);
-      batch.rows.add(row);
+      // The batch keeps the reading as the text it arrived in (DuckDB takes the columns out of it).
+      const text = verdict.text ?? record.value.toString('utf8');
+      batch.rows.add({ text, reading: verdict.reading, position: record, event: detected ?? NO_EVENT });
       batch.bytes += record.value.length;
       this.bufferedBytes += record.value.length;
-      if (detected) batch.alerts.push(toAlert(verdict.reading, detected, row));
+      if (detected) batch.alerts.push(toAlert(verdict.reading, detected));
       if (batch.rows.length >= this.options.batchMaxRecords) this.startFlush(partition, state);
     }
     this.updateBufferStats();
@@ -324,14 +325,14 @@ function emptyBatch(): PartitionBatch {
   return { rows: new LakeBatch(), alerts: [], bytes: 0, openedAt: Date.now(), lastOffset: -1n };
 }
 
-function toAlert(reading: Reading, event: DetectedEvent, row: WeatherRow): SurrealAlert {
+function toAlert(reading: Reading, event: DetectedEvent): SurrealAlert {
   return {
     readingId: reading.id,
     city: reading.city.slug,
     cityName: reading.city.name,
     deviceId: reading.device_id,
     observedAt: reading.observed_at,
-    localTime: (row.local_time as Date).toISOString().slice(0, 19),
+    localTime: new Date(Date.parse(reading.observed_at) + reading.weather.timezone * 1000).toISOString().slice(0, 19),
     eventId: event.id,
     eventName: event.name,
     newsflash: event.newsflash,

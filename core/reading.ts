@@ -100,7 +100,8 @@ export type Reading = z.infer<typeof readingSchema>;
 export type ReadingInput = z.input<typeof readingSchema>;
 export type CurrentWeather = z.infer<typeof currentWeatherSchema>;
 
-export type ReadingVerdict = { ok: true; reading: Reading } | { ok: false; reason: string };
+/** `text`: the JSON text the reading was parsed from (set by parseReading; a byte-order mark is not part of it). */
+export type ReadingVerdict = { ok: true; reading: Reading; text?: string } | { ok: false; reason: string };
 
 export interface ReadingCheckOptions {
   /**
@@ -170,7 +171,9 @@ export function parseReading(bytes: Uint8Array | string, options: ReadingCheckOp
   const shape = inspectParsed(value);
   if (shape === NOT_FINITE) return { ok: false, reason: 'a number is too large to be represented' };
   if (shape !== keysInText) return { ok: false, reason: 'a key appears twice in one object (duplicate keys are refused)' };
-  return validate(value, options);
+  const verdict = validate(value, options);
+  if (verdict.ok) verdict.text = text;
+  return verdict;
 }
 
 /** Checks an already parsed value (no duplicate-key check: JSON.parse has already kept one of them). */

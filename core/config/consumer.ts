@@ -28,9 +28,9 @@ export const consumerSection = z
       .number()
       .int()
       .positive()
-      .default(16 * 1024 * 1024)
+      .default(8 * 1024 * 1024)
       .describe(
-        'Fetching pauses while batches hold more than this many bytes of records (about four full batches of readings; as JavaScript values they take two to three times the bytes).',
+        'Fetching pauses while batches hold more than this many bytes of records, written or not yet committed (about two full batches of readings, kept as their own text). When it is reached the open batches are written as they are, so the consumer stays within 256 MiB resident.',
       ),
     metricsPort: port
       .optional()

@@ -2,17 +2,20 @@
  * The lake contract of a consumer batch, written in one DuckDB pass: one
  * object per (date, city) named by topic, partition and the group's first and
  * last offset; the weather columns in order with their types (timestamps in
- * microseconds); every value, null and event label as flattened.
+ * microseconds); every value, null and event label exactly as `flattenReading`
+ * makes them from the parsed reading, although DuckDB takes them out of the
+ * reading's own text (so texts a JSON reader could read otherwise are here:
+ * unknown and case-variant keys, escapes, line breaks, exponents, defaults).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LakeBatch, writeBatchToLake } from '../../consumer/lake-writer.js';
+import { type LakeEntry, LakeBatch, writeBatchToLake } from '../../consumer/lake-writer.js';
 import { flattenReading, LocalLake, rawObjectKey, utcDate, WEATHER_COLUMNS, type WeatherRow } from '../../core/lake/index.js';
 import { ParquetEncoder } from '../../core/lake/parquet.js';
-import type { Reading } from '../../core/reading.js';
+import { parseReading } from '../../core/reading.js';
 import { makeReading } from '../helpers/readings.js';
 import { simulatedReadings } from '../helpers/streams.js';
 
@@ -27,15 +30,44 @@ async function scratchLake(): Promise<LocalLake> {
   return new LocalLake(dir);
 }
 
-function rowsOf(readings: readonly Reading[], firstOffset = 100n): WeatherRow[] {
+/** Entries as the consumer makes them: each text parsed and validated by parseReading. */
+function entriesOf(texts: readonly (string | Buffer)[], firstOffset = 100n): LakeEntry[] {
   const event = { id: 7, name: 'The Timeless Library', description: 'a "quoted", comma\'d text', newsflash: 'ünïcode ✓' };
-  return readings.map((reading, i) =>
-    flattenReading(
-      reading,
-      { topic: 'weather', partition: 2, offset: firstOffset + BigInt(i), timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)) },
-      i % 5 === 0 ? event : undefined,
-    ),
-  );
+  const none = { id: 0, name: 'None', description: '', newsflash: '' };
+  return texts.map((text, i) => {
+    const verdict = parseReading(text);
+    if (!verdict.ok) throw new Error(`test reading ${i} is invalid: ${verdict.reason}`);
+    return {
+      text: text.toString(),
+      reading: verdict.reading,
+      position: { topic: 'weather', partition: 2, offset: firstOffset + BigInt(i), timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)) },
+      event: i % 5 === 0 ? event : none,
+    };
+  });
+}
+
+const rowOf = (entry: LakeEntry): WeatherRow => flattenReading(entry.reading, entry.position, entry.event);
+
+/** Valid readings whose text a JSON reader could take differently from JSON.parse and the validator. */
+function awkwardTexts(): (string | Buffer)[] {
+  const base = makeReading({ observed_at: '2026-01-03T10:00:00.000Z' });
+  const plain = JSON.stringify(base);
+  return [
+    // Optional fields left out: no weather list, no timezone (the schema's defaults: [] and 0).
+    JSON.stringify(makeReading({ observed_at: '2026-01-02T23:59:59.999+00:00', weather: { main: {} } })),
+    // A local time across midnight, an offset in the timestamp.
+    JSON.stringify(makeReading({ observed_at: '2026-01-03T01:30:00.250+02:00', weather: { weather: [], main: {}, timezone: 3600 } })),
+    // Pretty-printed (line breaks between tokens) and behind a byte-order mark.
+    JSON.stringify(base, null, 2).replaceAll('\n', '\r\n'),
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(plain)]),
+    // Unknown keys, one differing from a known key only by case, and one nested.
+    plain.replace('"main":{"temp":285.1', '"Main":{"temp":1},"main":{"Temp":1,"temp":285.1,"extra":{"x":[1,2]}').replace('"v":1', '"v":1,"note":"ignored"'),
+    // Escapes in keys and strings, exponents and integral floats.
+    plain
+      .replace('"temp":285.1', '"te\\u006dp":2.851e2')
+      .replace('"id":800', '"id":8.0e2')
+      .replace('"description":"clear sky"', '"description":"cl\\u00e9ar \\"sky\\" \\\\ \\u2713"'),
+  ];
 }
 
 function expectedValue(value: WeatherRow[keyof WeatherRow], type: string): unknown {
@@ -55,16 +87,18 @@ describe('consumer lake writer', () => {
     const lake = await scratchLake();
     const encoder = new ParquetEncoder();
     cleanup.push(() => encoder.close());
-    // Three cities over three days, plus a reading with the optional fields left out (nulls).
-    const readings = [
-      ...simulatedReadings(40, { stepMinutes: 90, cities: undefined }).slice(0, 150),
-      makeReading({ observed_at: '2026-01-02T23:59:59.999+00:00', weather: { weather: [], main: {}, timezone: 3600 } }) as Reading,
+    // Three cities over three days, plus the awkward texts.
+    const texts = [
+      ...simulatedReadings(40, { stepMinutes: 90, cities: undefined })
+        .slice(0, 150)
+        .map((r) => JSON.stringify(r)),
+      ...awkwardTexts(),
     ];
-    const rows = rowsOf(readings);
-    const keys = await writeBatchToLake(lake, encoder, 'weather', 2, LakeBatch.of(rows));
+    const entries = entriesOf(texts);
+    const keys = await writeBatchToLake(lake, encoder, 'weather', 2, LakeBatch.of(entries));
 
     const groups = new Map<string, WeatherRow[]>();
-    for (const row of rows) {
+    for (const row of entries.map(rowOf)) {
       const group = `${utcDate(row.current_time_utc as Date)}|${row.city_slug}`;
       groups.set(group, [...(groups.get(group) ?? []), row]);
     }
@@ -109,9 +143,9 @@ describe('consumer lake writer', () => {
     const lake = await scratchLake();
     const encoder = new ParquetEncoder();
     cleanup.push(() => encoder.close());
-    const rows = rowsOf(simulatedReadings(10, { stepMinutes: 300 }));
-    const first = await writeBatchToLake(lake, encoder, 'weather', 2, rows);
-    const again = await writeBatchToLake(lake, encoder, 'weather', 2, rows);
+    const entries = entriesOf(simulatedReadings(10, { stepMinutes: 300 }).map((r) => JSON.stringify(r)));
+    const first = await writeBatchToLake(lake, encoder, 'weather', 2, entries);
+    const again = await writeBatchToLake(lake, encoder, 'weather', 2, entries);
     expect(again).toEqual(first);
     expect((await lake.list('raw/weather/')).length).toBe(first.length);
   });

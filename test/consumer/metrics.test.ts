@@ -5,7 +5,9 @@
  * every partition, /healthz says the lake is unavailable; once S3 is back the
  * lag drains to zero.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CONSUMER_V8_FLAGS } from '../../cli/commands/consumer.js';
 import { createKafka, ensureTopics } from '../../core/kafka.js';
 import { silentLogger } from '../../core/log.js';
 import { spawnKots, waitFor, type KotsProcess } from '../helpers/processes.js';
@@ -54,6 +56,8 @@ describe('consumer metrics on real Kafka', () => {
       async () => samples(await scrape(port), 'kots_consumer_lag_records').size === config.kafka.partitions,
       60_000,
     );
+    // It runs with its memory settings (re-executed once, same pid).
+    expect(readFileSync(`/proc/${consumer.child.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(CONSUMER_V8_FLAGS));
 
     // The lake stops answering, then the readings arrive.
     await minio.stop();

@@ -101,7 +101,7 @@ describe.each(backends)('consolidation on the $name', (backend) => {
       const [unsorted, fired, positions] = check.getRows()[0]!.map(Number);
       expect(unsorted).toBe(0);
       expect(positions).toBe(READINGS);
-      expect(fired).toBe(ROWS.flat().filter((r) => Number(r.event_id) > 0).length);
+      expect(fired).toBe(ROWS.flat().filter((r) => r.event.id > 0).length);
       // The rows of the part files are in time order in the file itself.
       const files = await db.connection.runAndReadAll(
         `SELECT count(*) FROM (SELECT current_time_utc < lag(current_time_utc) OVER (PARTITION BY filename ORDER BY file_row_number) AS back FROM read_parquet([${db.snapshot.settledParts.map((k) => `'${lake.duckdbPath(k)}'`).join(',')}], filename = true, file_row_number = true)) WHERE back`,

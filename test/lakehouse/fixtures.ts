@@ -10,9 +10,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { buildReading } from '../../agent/reading.js';
 import { DEFAULT_CITIES, resolveCity, type ResolvedCity } from '../../agent/cities.js';
 import { WeatherSimulator } from '../../agent/simulator/simulator.js';
-import { writeBatchToLake } from '../../consumer/lake-writer.js';
+import { type LakeEntry, writeBatchToLake } from '../../consumer/lake-writer.js';
 import { detectEvent } from '../../consumer/events/index.js';
-import { flattenReading, NO_EVENT, type Lake, type WeatherRow } from '../../core/lake/index.js';
+import { NO_EVENT, type Lake } from '../../core/lake/index.js';
 import { ParquetEncoder } from '../../core/lake/parquet.js';
 
 export const TOPIC = 'weather';
@@ -30,10 +30,10 @@ export function partitionOf(citySlug: string): number {
   return createHash('md5').update(citySlug).digest().readUInt32BE(0) % PARTITIONS;
 }
 
-/** Rows per Kafka partition, in stream order, labelled like the consumer labels them. */
-export function simulatedRows(options: SimulatedLakeOptions): WeatherRow[][] {
+/** Readings per Kafka partition, in stream order, labelled like the consumer labels them. */
+export function simulatedRows(options: SimulatedLakeOptions): LakeEntry[][] {
   const cities = options.cities ?? DEFAULT_CITIES.map(resolveCity);
-  const byPartition: WeatherRow[][] = Array.from({ length: PARTITIONS }, () => []);
+  const byPartition: LakeEntry[][] = Array.from({ length: PARTITIONS }, () => []);
   const steps = Math.floor((options.hours * 60) / options.intervalMinutes);
   const sims = cities.map((city, i) => new WeatherSimulator(city, (options.seed ?? 1) + i));
   const seqs = cities.map(() => 0);
@@ -54,7 +54,12 @@ export function simulatedRows(options: SimulatedLakeOptions): WeatherRow[][] {
       const list = byPartition[partition]!;
       const event = detectEvent(reading);
       const label = event ? { id: event.id, name: event.name, description: event.description, newsflash: event.newsflash } : NO_EVENT;
-      list.push(flattenReading(reading, { topic: TOPIC, partition, offset: BigInt(list.length), timestamp: observed }, label));
+      list.push({
+        text: JSON.stringify(reading),
+        reading,
+        position: { topic: TOPIC, partition, offset: BigInt(list.length), timestamp: observed },
+        event: label,
+      });
     });
   }
   return byPartition;
@@ -67,7 +72,7 @@ export interface WriteOptions {
 }
 
 /** Writes the rows as the consumer would; returns the raw keys and the number of rows written (duplicates included). */
-export async function writeRawLake(lake: Lake, byPartition: WeatherRow[][], options: WriteOptions): Promise<{ keys: string[]; rowsWritten: number }> {
+export async function writeRawLake(lake: Lake, byPartition: LakeEntry[][], options: WriteOptions): Promise<{ keys: string[]; rowsWritten: number }> {
   const encoder = new ParquetEncoder();
   const keys = new Set<string>();
   let rowsWritten = 0;
@@ -93,4 +98,4 @@ export async function writeRawLake(lake: Lake, byPartition: WeatherRow[][], opti
   return { keys: [...keys].sort(), rowsWritten };
 }
 
-export const distinctReadings = (byPartition: WeatherRow[][]) => byPartition.reduce((n, rows) => n + rows.length, 0);
+export const distinctReadings = (byPartition: LakeEntry[][]) => byPartition.reduce((n, rows) => n + rows.length, 0);

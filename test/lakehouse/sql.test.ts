@@ -114,7 +114,8 @@ describe('kots sql over the lake', () => {
       expect(formatResult(result, 'csv').split('\n')).toEqual([
         'city,readings',
         ...slugs.map(
-          (s) => `${s},${ROWS.flat().filter((r) => r.city_slug === s && String((r.current_time_utc as Date).toISOString()).startsWith('2026-04-02')).length}`,
+          (s) =>
+            `${s},${ROWS.flat().filter((r) => r.reading.city.slug === s && new Date(r.reading.observed_at).toISOString().startsWith('2026-04-02')).length}`,
         ),
       ]);
       expect(

@@ -19,7 +19,7 @@ describe('consolidation of the simulated days during the simulation', () => {
     const config = testConfig({ KOTS_LAKE_PATH: path });
     // Six days of the eight cities, the last reading of day 1 held back as a late arrival.
     const rows = simulatedRows({ from: new Date('2026-01-01T00:00:00Z'), hours: 6 * 24, intervalMinutes: 60 });
-    const firstDay = rows[0]!.map((r) => (r.current_time_utc as Date).toISOString().startsWith('2026-01-01'));
+    const firstDay = rows[0]!.map((r) => new Date(r.reading.observed_at).toISOString().startsWith('2026-01-01'));
     const lateIndex = firstDay.lastIndexOf(true);
     const late = rows[0]!.splice(lateIndex, 1);
     await writeRawLake(lake, rows, { batchSize: 50 });
