@@ -82,9 +82,8 @@ export async function authenticate(
 
 const DUMMY_HASH = '$hmac-sha256$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-/** May this identity publish to `topic` (with this retain flag)? Returns the reason when not. */
-export function publishDenial(identity: Identity, topic: string, retain: boolean): string | undefined {
-  const parsed = parseDeviceTopic(topic);
+/** May this identity publish to `topic` (with this retain flag)? Returns the reason when not. `parsed`: the caller's parseDeviceTopic(topic). */
+export function publishDenial(identity: Identity, topic: string, retain: boolean, parsed = parseDeviceTopic(topic)): string | undefined {
   if (!parsed) return `topic ${topic.slice(0, 120)} is outside ${MQTT_TOPIC_ROOT}/<city>/<device>/<kind>`;
   if (identity.kind === 'user') {
     if (identity.role === 'operator' && parsed.kind === 'config') return undefined;

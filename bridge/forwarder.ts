@@ -12,12 +12,14 @@
 import type { Logger } from 'pino';
 import { HEADERS, type OutgoingRecord, type ReadingSink } from '../core/bus.js';
 import { parseReading, READING_VERSION } from '../core/reading.js';
-import { parseDeviceTopic } from '../core/topics.js';
+import { parseDeviceTopic, type ParsedDeviceTopic } from '../core/topics.js';
 import { cityMismatch } from './city-check.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Registry } from './registry/registry.js';
 
 export type ForwardOutcome = 'forwarded' | 'dead-lettered';
+
+const SCHEMA_VERSION = String(READING_VERSION);
 
 export class ReadingForwarder {
   constructor(
@@ -28,38 +30,46 @@ export class ReadingForwarder {
     private readonly registry: () => Registry | undefined = () => undefined,
   ) {}
 
-  async forward(mqttTopic: string, payload: Buffer, receivedAt = new Date()): Promise<ForwardOutcome> {
-    const topic = parseDeviceTopic(mqttTopic);
+  /** `topic`: the caller's parse of `mqttTopic`, when it has one (the bridge's access check parsed it already). */
+  async forward(mqttTopic: string, payload: Buffer, receivedAt = new Date(), topic = parseDeviceTopic(mqttTopic)): Promise<ForwardOutcome> {
     const headers: Record<string, string> = {
       [HEADERS.mqttTopic]: mqttTopic.slice(0, 256),
       [HEADERS.receivedAt]: receivedAt.toISOString(),
       [HEADERS.device]: topic?.deviceId ?? 'unknown',
     };
-    const refused = { mqttTopic, key: topic?.city ?? 'unknown', payload, headers };
     const verdict = parseReading(payload, { unknownKeys: 'refuse' });
-    if (!verdict.ok) return this.refuse(refused, verdict.reason);
-    if (!topic) return this.refuse(refused, `topic ${mqttTopic} is not kots/v1/<city>/<device>/weather`);
+    if (!verdict.ok) return this.refuse(mqttTopic, topic, payload, headers, verdict.reason);
+    if (!topic) return this.refuse(mqttTopic, topic, payload, headers, `topic ${mqttTopic} is not kots/v1/<city>/<device>/weather`);
     if (verdict.reading.device_id !== topic.deviceId || verdict.reading.city.slug !== topic.city) {
       return this.refuse(
-        refused,
+        mqttTopic,
+        topic,
+        payload,
+        headers,
         `payload identity ${verdict.reading.city.slug}/${verdict.reading.device_id} does not match topic ${topic.city}/${topic.deviceId}`,
       );
     }
     const wrongCity = cityMismatch(verdict.reading, this.registry());
-    if (wrongCity !== undefined) return this.refuse(refused, wrongCity);
+    if (wrongCity !== undefined) return this.refuse(mqttTopic, topic, payload, headers, wrongCity);
     const started = performance.now();
-    await this.sink.sendReadings([
-      { key: verdict.reading.city.slug, value: payload, headers: { ...headers, [HEADERS.schemaVersion]: String(READING_VERSION) } },
-    ]);
+    headers[HEADERS.schemaVersion] = SCHEMA_VERSION;
+    await this.sink.sendReadings([{ key: verdict.reading.city.slug, value: payload, headers }]);
     this.metrics.forwarded(performance.now() - started);
     return 'forwarded';
   }
 
   private async refuse(
-    { mqttTopic, key, payload, headers }: { mqttTopic: string; key: string; payload: Buffer; headers: Record<string, string> },
+    mqttTopic: string,
+    topic: ParsedDeviceTopic | undefined,
+    payload: Buffer,
+    headers: Record<string, string>,
     reason: string,
   ): Promise<ForwardOutcome> {
-    const record: OutgoingRecord = { key, value: payload, headers: { ...headers, [HEADERS.reason]: reason, [HEADERS.stage]: 'bridge' } };
+    const record: OutgoingRecord = {
+      key: topic?.city ?? 'unknown',
+      value: payload,
+      headers: { ...headers, [HEADERS.reason]: reason, [HEADERS.stage]: 'bridge' },
+    };
     this.metrics.rejected(reasonLabel(reason));
     this.logger.warn({ topic: mqttTopic.slice(0, 256), reason }, 'reading refused; sent to the dead-letter topic');
     await this.sink.sendDeadLetters([record]);

@@ -129,7 +129,8 @@ export async function startBridge({ config, sink, logger, registrySource, health
         );
         return drop(client, REASON.packetTooLarge, () => callback(new Error('payload too large')));
       }
-      const denial = publishDenial(state.identity, packet.topic, packet.retain);
+      const topic = parseDeviceTopic(packet.topic); // once per publish: the access check and the forwarder share it
+      const denial = publishDenial(state.identity, packet.topic, packet.retain, topic);
       if (denial) {
         metrics.refused('acl_publish');
         logger.warn({ client: client.id, who: describeIdentity(state.identity), topic: packet.topic.slice(0, 200), reason: denial }, 'publish refused');
@@ -153,11 +154,11 @@ export async function startBridge({ config, sink, logger, registrySource, health
       }
       const proceed = () => {
         if (client.closed) return callback(new Error('client gone'));
-        if (parseDeviceTopic(packet.topic)?.kind !== 'weather') return callback(null);
+        if (topic?.kind !== 'weather') return callback(null);
         metrics.received();
         metrics.inFlight++;
         forwarder
-          .forward(packet.topic, packet.payload as Buffer)
+          .forward(packet.topic, packet.payload as Buffer, new Date(), topic)
           .then(
             () => callback(null),
             (error) => {
