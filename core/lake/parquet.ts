@@ -159,7 +159,9 @@ export interface DateCityParquet {
 }
 
 export class ParquetEncoder {
-  private instance: Promise<DuckDBInstance> | undefined;
+  /** The DuckDB the next batch is encoded in, opened while the batch before it is still being gathered. */
+  private spare: Promise<DuckDBInstance> | undefined;
+  private closed = false;
   private encoding = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -169,11 +171,23 @@ export class ParquetEncoder {
    */
   constructor(private readonly concurrency = 1) {}
 
-  private db(): Promise<DuckDBInstance> {
-    // One thread per query (the consumer runs beside Kafka and S3 clients on small machines), and
-    // memory handed back to the system after each batch instead of kept for the next one.
-    this.instance ??= DuckDBInstance.create(':memory:', { threads: '1', allocator_flush_threshold: '16MB' });
-    return this.instance;
+  /**
+   * Each batch is encoded in a DuckDB of its own, closed after it: one instance kept for every
+   * batch grew by about 8 MiB a batch (96 MiB over 12 batches; duckdb_memory() showing none of
+   * it), a fresh one stays at its first batch's size. Opening one costs about 4 µs a reading, and
+   * it happens while the next batch is read. One thread per query: the consumer runs beside Kafka
+   * and S3 clients on small machines.
+   */
+  private takeInstance(): Promise<DuckDBInstance> {
+    const instance = this.spare ?? openInstance();
+    this.spare = undefined;
+    return instance;
+  }
+
+  private prepareNext(): void {
+    if (this.closed || this.spare) return;
+    this.spare = openInstance();
+    this.spare.catch(() => undefined); // an error surfaces when the next batch takes it
   }
 
   /**
@@ -191,7 +205,8 @@ export class ParquetEncoder {
       const sql = columnSql(topic, partition, batch.events);
       const select = WEATHER_COLUMNS.map(([name, type]) => `(${sql[name]})::${type} AS ${name}`).join(', ');
       const out = join(dir, 'out');
-      const connection = await (await this.db()).connect();
+      const instance = await this.takeInstance();
+      const connection = await instance.connect();
       try {
         // The whole batch is partitioned in one flush, so no file is opened twice, and each file is
         // finished as soon as the next one opens: DuckDB's memory is one file's, not the batch's (a
@@ -203,6 +218,8 @@ export class ParquetEncoder {
         );
       } finally {
         connection.closeSync();
+        instance.closeSync();
+        this.prepareNext();
       }
       return await readPartitions(out);
     } finally {
@@ -213,9 +230,14 @@ export class ParquetEncoder {
   }
 
   close(): void {
-    void this.instance?.then((i) => i.closeSync());
-    this.instance = undefined;
+    this.closed = true;
+    void this.spare?.then((instance) => instance.closeSync()).catch(() => undefined);
+    this.spare = undefined;
   }
+}
+
+function openInstance(): Promise<DuckDBInstance> {
+  return DuckDBInstance.create(':memory:', { threads: '1' });
 }
 
 /** Writes the lines a group at a time, so the batch is never one string as large as itself. */
