@@ -54,7 +54,8 @@ describe('credentials', () => {
     expect(hashDeviceCredential(secret)).not.toBe(fast); // salted
     expect(isCredentialHash(fast)).toBe(true);
     expect(await verifyCredential(secret, fast)).toBe(true);
-    expect(await verifyCredential(`${secret.slice(0, -1)}x`, fast)).toBe(false);
+    // one character changed (a secret that already ends in x gets a y: 1 in 64 made this test fail)
+    expect(await verifyCredential(`${secret.slice(0, -1)}${secret.endsWith('x') ? 'y' : 'x'}`, fast)).toBe(false);
     expect(() => hashDeviceCredential('correct horse battery')).toThrow(/machine-made/);
     const old = await hashCredential(secret, { ln: 10, r: 8, p: 1 });
     expect(await verifyCredential(secret, old)).toBe(true);
