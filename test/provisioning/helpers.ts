@@ -1,16 +1,25 @@
 /** Shared by the provisioning tests: a fleet context on the test servers, manifests, bundles. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { stringify } from 'yaml';
 import { DIST, buildAgentBinaries } from '../../agent/build/build.js';
 import { silentLogger } from '../../core/log.js';
 import type { FleetContext } from '../../provisioning/provision.js';
 import { testConfig } from '../helpers/servers.js';
 
+const tempDirs: string[] = [];
+// A fleet folder holds the agent binaries of every target (~470 MB for 50 devices): removed once the file's tests are done.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `kots-fleet-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `kots-fleet-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** The agent binaries of these targets, built when missing or stale (cached by content; one build at a time across test files). */
