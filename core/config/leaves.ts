@@ -105,3 +105,40 @@ export function configLeaves(schema: z.ZodType, path: string[] = []): ConfigLeaf
 export function envName(path: readonly string[]): string {
   return ['KOTS', ...path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2'))].join('_').toUpperCase();
 }
+
+/** A setting's value converted from text, or why it cannot be. */
+export type Converted = { ok: true; value: unknown } | { ok: false; reason: string };
+
+/** A setting's value from text, as environment variables give it ("a,b" for lists, JSON for objects). */
+export function convertSettingText(leaf: ConfigLeaf, text: string): Converted {
+  switch (leaf.kind) {
+    case 'number': {
+      const value = Number(text);
+      return Number.isFinite(value) ? { ok: true, value } : { ok: false, reason: 'expected a number' };
+    }
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(text)) return { ok: true, value: true };
+      if (/^(false|0|no|off)$/i.test(text)) return { ok: true, value: false };
+      return { ok: false, reason: 'expected true or false' };
+    case 'string[]':
+      return {
+        ok: true,
+        value: text
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
+    case 'json':
+      return parseJsonSetting(text);
+    default:
+      return { ok: true, value: text };
+  }
+}
+
+export function parseJsonSetting(text: string): Converted {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, reason: 'expected JSON' };
+  }
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError, KotsError } from '../errors.js';
-import { configLeaves, envName, type ConfigLeaf } from './leaves.js';
+import { configLeaves, convertSettingText, envName, type ConfigLeaf } from './leaves.js';
 import { configSchema, type KotsConfig } from './schema.js';
 
 /**
@@ -54,7 +54,7 @@ export function loadConfig(options: LoadOptions = {}): KotsConfig {
     if (value !== undefined && value !== '') fromEnv.push([leaf, name, value]);
   }
   for (const [leaf, name, text] of fromEnv) {
-    const converted = convertEnv(leaf, text);
+    const converted = convertSettingText(leaf, text);
     if (converted.ok) setPath(raw, leaf.path, converted.value);
     else problems.push(`${leaf.path.join('.')} (from ${name}="${text}"): ${converted.reason}`);
   }
@@ -146,37 +146,6 @@ function readConfigFile(file: string): Record<string, unknown> {
       throw new ConfigError([`(file)${where}: ${error.message.split('\n')[0]}`], file);
     }
     throw error;
-  }
-}
-
-type Converted = { ok: true; value: unknown } | { ok: false; reason: string };
-
-function convertEnv(leaf: ConfigLeaf, text: string): Converted {
-  switch (leaf.kind) {
-    case 'number': {
-      const value = Number(text);
-      return Number.isFinite(value) ? { ok: true, value } : { ok: false, reason: 'expected a number' };
-    }
-    case 'boolean':
-      if (/^(true|1|yes|on)$/i.test(text)) return { ok: true, value: true };
-      if (/^(false|0|no|off)$/i.test(text)) return { ok: true, value: false };
-      return { ok: false, reason: 'expected true or false' };
-    case 'string[]':
-      return {
-        ok: true,
-        value: text
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      };
-    case 'json':
-      try {
-        return { ok: true, value: JSON.parse(text) };
-      } catch {
-        return { ok: false, reason: 'expected JSON' };
-      }
-    default:
-      return { ok: true, value: text };
   }
 }
 
