@@ -151,67 +151,24 @@ describe('authorisation', () => {
 
   it('works with mosquitto_pub / mosquitto_sub as an independent client (and refuses them the same way)', async () => {
     const port = String(t.bridge.listeners.port);
+    /** Connection options of a mosquitto client logging in as dev-a. */
+    const asDevA = (password: string, version?: string) => [
+      ...['-h', '127.0.0.1', '-p', port],
+      ...(version ? ['-V', version] : []),
+      ...['-i', 'dev-a', '-u', 'dev-a', '-P', password],
+    ];
     const before = await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic);
     for (const version of ['mqttv311', 'mqttv5']) {
       await run('mosquitto_pub', [
-        '-h',
-        '127.0.0.1',
-        '-p',
-        port,
-        '-V',
-        version,
-        '-i',
-        'dev-a',
-        '-u',
-        'dev-a',
-        '-P',
-        'secret-of-dev-a',
-        '-q',
-        '1',
-        '-t',
-        deviceTopic('takamatsu', 'dev-a', 'weather'),
-        '-m',
-        reading('dev-a', 'takamatsu'),
+        ...asDevA('secret-of-dev-a', version),
+        ...['-q', '1', '-t', deviceTopic('takamatsu', 'dev-a', 'weather'), '-m', reading('dev-a', 'takamatsu')],
       ]);
     }
     expect(await topicCount(servers.kafkaBrokers, t.config.kafka.weatherTopic)).toBe(before + 2);
-    const wrong = run('mosquitto_pub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      port,
-      '-i',
-      'dev-a',
-      '-u',
-      'dev-a',
-      '-P',
-      'wrong-password',
-      '-q',
-      '1',
-      '-t',
-      deviceTopic('takamatsu', 'dev-a', 'weather'),
-      '-m',
-      'x',
-    ]);
+    const wrong = run('mosquitto_pub', [...asDevA('wrong-password'), ...['-q', '1', '-t', deviceTopic('takamatsu', 'dev-a', 'weather'), '-m', 'x']]);
     await expect(wrong).rejects.toMatchObject({ stderr: expect.stringMatching(/bad user name or password|not authori[sz]ed/i) });
     // -E: exit once subscribed; a refused subscription is reported on stderr
-    const sub = await run('mosquitto_sub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      port,
-      '-V',
-      'mqttv5',
-      '-i',
-      'dev-a',
-      '-u',
-      'dev-a',
-      '-P',
-      'secret-of-dev-a',
-      '-t',
-      '#',
-      '-E',
-    ]).then(
+    const sub = await run('mosquitto_sub', [...asDevA('secret-of-dev-a', 'mqttv5'), ...['-t', '#', '-E']]).then(
       (r) => r.stdout + r.stderr,
       (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
     );
